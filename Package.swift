@@ -1,0 +1,101 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layers, top to bottom (each depends only on those below it):
+//   fwsessiond (CLI, configuration, lifecycle)
+//   FirewallAPI (routes, handlers, problem+json)      MicroHTTPServer (HTTP over libmicrohttpd)
+//   FirewallService (the SessionStore actor, timers, durability)
+//   FirewallPersistence (SQLite and in-memory backends)
+//   FirewallSessions (pure domain: sessions, binds, IP filters, rules, HResult)
+//   StrictJSON (strict JSON reader and ordered writer), CMicroHTTPD, CSQLite (C glue)
+let package = Package(
+    name: "fwsessiond",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fwsessiond", targets: ["fwsessiond"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "StrictJSON"
+        ),
+        .target(
+            name: "MicroHTTPServer",
+            dependencies: [
+                "CMicroHTTPD",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "FirewallSessions",
+            dependencies: [
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "FirewallPersistence",
+            dependencies: [
+                "CSQLite",
+                "FirewallSessions",
+                "StrictJSON",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "FirewallService",
+            dependencies: [
+                "FirewallSessions",
+                "FirewallPersistence",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "FirewallAPI",
+            dependencies: [
+                "FirewallService",
+                "FirewallSessions",
+                "MicroHTTPServer",
+                "StrictJSON",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "fwsessiond",
+            dependencies: [
+                "FirewallAPI",
+                "FirewallService",
+                "FirewallPersistence",
+                "MicroHTTPServer",
+                "StrictJSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
+        .testTarget(name: "MicroHTTPServerTests", dependencies: ["MicroHTTPServer"]),
+        .testTarget(name: "FirewallSessionsTests", dependencies: ["FirewallSessions"]),
+        .testTarget(name: "FirewallPersistenceTests", dependencies: ["FirewallPersistence"]),
+        .testTarget(name: "FirewallServiceTests", dependencies: ["FirewallService"]),
+        .testTarget(
+            name: "FirewallAPITests",
+            dependencies: ["FirewallAPI", "FirewallService", "FirewallPersistence", "MicroHTTPServer", "StrictJSON"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
