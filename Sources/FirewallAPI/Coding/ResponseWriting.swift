@@ -1,0 +1,152 @@
+import FirewallSessions
+import MicroHTTPServer
+import StrictJSON
+
+/// JSON renderings of the domain, with keys in a fixed order.
+extension JSONWriter {
+    mutating func session(_ session: Session) {
+        beginObject()
+        field("id", session.id)
+        field("clientAddress", session.clientAddress.description)
+        field("clientType", session.clientType.rawValue)
+        field("clientMachineName", session.clientMachineName)
+        key("user")
+        if let user = session.user {
+            beginObject()
+            field("name", user.name)
+            field("groups", strings: user.groups)
+            endObject()
+        } else {
+            null()
+        }
+        field("state", session.state.rawValue)
+        field("createdAt", session.createdAt.rfc3339)
+        field("terminatingAt", session.terminatingAt?.rfc3339)
+        field("bindCount", session.bindIDs.count)
+        endObject()
+    }
+
+    mutating func bind(_ bind: Bind) {
+        beginObject()
+        field("id", bind.id.description)
+        field("sessionId", bind.sessionID)
+        field("protocol", bind.transport.rawValue)
+        field("address", bind.address.description)
+        field("state", bind.state.rawValue)
+        field("protocolGuid", bind.grant?.protocolGUID.description)
+        field("flags", strings: bind.grant?.flags.names ?? [])
+        key("ipFilter")
+        if case .inline(let ranges)? = bind.grant?.ipFilter {
+            beginObject()
+            field("ranges", strings: ranges.ranges.map(\.description))
+            endObject()
+        } else {
+            null()
+        }
+        if case .stored(let id)? = bind.grant?.ipFilter { field("ipFilterId", id) } else { field("ipFilterId", nil as String?) }
+        field("receiveBufferBytes", bind.receiveBufferBytes)
+        field("createdAt", bind.createdAt.rfc3339)
+        field("allowedAt", bind.grant?.allowedAt.rfc3339)
+        field("terminatingAt", bind.terminatingAt?.rfc3339)
+        key("counters")
+        beginObject()
+        field("accepted", bind.acceptedCount)
+        field("discarded", bind.discardedCount)
+        endObject()
+        endObject()
+    }
+
+    mutating func decision(_ decision: Decision) {
+        beginObject()
+        field("verdict", decision.verdict.rawValue)
+        field("reason", decision.reason.rawValue)
+        field("sessionId", decision.sessionID)
+        field("bindId", decision.bindID?.description)
+        endObject()
+    }
+
+    mutating func protocolDefinition(_ definition: ProtocolDefinition) {
+        beginObject()
+        field("guid", definition.guid.description)
+        field("name", definition.name)
+        key("primaryConnections")
+        beginArray()
+        for connection in definition.primaryConnections {
+            beginObject()
+            field("protocol", connection.transport.rawValue)
+            field("ports", connection.portsText)
+            field("direction", connection.direction.rawValue)
+            endObject()
+        }
+        endArray()
+        field("builtIn", definition.isBuiltIn)
+        endObject()
+    }
+
+    mutating func rule(_ positioned: PositionedRule) {
+        let rule = positioned.rule
+        beginObject()
+        field("id", rule.id)
+        field("name", rule.name)
+        field("position", positioned.position)
+        field("enabled", rule.enabled)
+        field("action", rule.action.rawValue)
+        key("protocols")
+        switch rule.protocols {
+        case .any: string("any")
+        case .only(let guids): stringArray(guids.map(\.description))
+        case .allExcept(let guids):
+            beginObject()
+            field("except", strings: guids.map(\.description))
+            endObject()
+        }
+        field("users", strings: rule.users)
+        field("sourceAddresses", strings: rule.sourceAddresses.map { $0.ranges.map(\.description) })
+        field("isDefault", positioned.isDefault)
+        endObject()
+    }
+
+    mutating func ipFilter(_ filter: StoredIPFilter) {
+        beginObject()
+        field("id", filter.id)
+        field("ranges", strings: filter.ranges.ranges.map(\.description))
+        field("createdAt", filter.createdAt.rfc3339)
+        field("updatedAt", filter.updatedAt.rfc3339)
+        endObject()
+    }
+
+    mutating func stringArray(_ values: [String]) {
+        beginArray()
+        for value in values { string(value) }
+        endArray()
+    }
+
+    /// `{"items": [...], "nextCursor": ...}`.
+    mutating func page<Item>(_ page: Page<Item>, item: (inout JSONWriter, Item) -> Void) {
+        beginObject()
+        key("items")
+        beginArray()
+        for element in page.items { item(&self, element) }
+        endArray()
+        field("nextCursor", page.nextCursor)
+        endObject()
+    }
+}
+
+/// Builds JSON responses.
+enum JSONResponse {
+    static func make(
+        status: Int = 200, headers extra: [(name: String, value: String)] = [], _ write: (inout JSONWriter) -> Void
+    ) -> HTTPResponse {
+        var writer = JSONWriter(reservingCapacity: 512)
+        write(&writer)
+        var headers = HTTPHeaders([(name: "Content-Type", value: "application/json")])
+        for header in extra { headers.add(name: header.name, value: header.value) }
+        return HTTPResponse(status: status, headers: headers, body: writer.bytes)
+    }
+
+    /// 201 with `Location`.
+    static func created(at location: String, _ write: (inout JSONWriter) -> Void) -> HTTPResponse {
+        make(status: 201, headers: [(name: "Location", value: location)], write)
+    }
+}

@@ -1,0 +1,63 @@
+import FirewallService
+import FirewallSessions
+
+/// The route table: every operation of the API, with the operationId openapi.yaml gives it.
+/// A newcomer looking for where a request goes starts here.
+public enum FirewallRoutes {
+    /// Builds the table for a service.
+    public static func make(service: FirewallService, settings: FirewallSettings) -> [Route] {
+        let sessions = SessionHandlers(service: service)
+        let binds = BindHandlers(service: service)
+        let retroactive = RetroactiveAllowBindHandler(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
+        let decisions = DecisionHandlers(service: service)
+        let rules = RuleHandlers(service: service)
+        let protocols = ProtocolHandlers(service: service)
+        let filters = IPFilterHandlers(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
+        let health = HealthHandlers(service: service)
+        return [
+            Route("POST", "/sessions", "createSession", sessions.create),
+            Route("GET", "/sessions", "listSessions", sessions.list),
+            Route("GET", "/sessions/{id}", "getSession", sessions.get),
+            Route("DELETE", "/sessions/{id}", "deleteSession", sessions.delete),
+
+            Route("POST", "/sessions/{id}/binds", "createBind", binds.create),
+            Route("GET", "/sessions/{id}/binds", "listBinds", binds.list),
+            Route("GET", "/sessions/{id}/binds/{bindId}", "getBind", binds.get),
+            Route("DELETE", "/sessions/{id}/binds/{bindId}", "deleteBind", binds.delete),
+            Route("PUT", "/sessions/{id}/binds/{bindId}/ip-filter", "setBindIpFilter", binds.setIPFilter),
+
+            Route("POST", "/sessions/{id}/retroactive-binds", "retroactiveAllowBind", retroactive.allow),
+
+            Route("POST", "/decisions", "decide", decisions.decide),
+            Route("POST", "/decisions/batch", "decideBatch", decisions.decideBatch),
+
+            Route("GET", "/protocols", "listProtocols", protocols.list),
+            Route("POST", "/protocols", "createProtocol", protocols.create),
+            Route("GET", "/protocols/{guid}", "getProtocol", protocols.get),
+            Route("PUT", "/protocols/{guid}", "replaceProtocol", protocols.replace),
+            Route("DELETE", "/protocols/{guid}", "deleteProtocol", protocols.delete),
+
+            Route("GET", "/rules", "listRules", rules.list),
+            Route("POST", "/rules", "createRule", rules.create),
+            Route("POST", "/rules/evaluate", "evaluateRules", rules.evaluate),
+            Route("GET", "/rules/{id}", "getRule", rules.get),
+            Route("PUT", "/rules/{id}", "replaceRule", rules.replace),
+            Route("DELETE", "/rules/{id}", "deleteRule", rules.delete),
+
+            Route("POST", "/ip-filters", "createIpFilter", filters.create),
+            Route("GET", "/ip-filters", "listIpFilters", filters.list),
+            Route("GET", "/ip-filters/{id}", "getIpFilter", filters.get),
+            Route("DELETE", "/ip-filters/{id}", "deleteIpFilter", filters.delete),
+            Route("POST", "/ip-filters/{id}/include-range", "includeIpRange", filters.includeRange),
+            Route("POST", "/ip-filters/{id}/exclude-range", "excludeIpRange", filters.excludeRange),
+            Route("POST", "/ip-filters/{id}/include-filter", "includeIpFilter", filters.includeFilter),
+            Route("POST", "/ip-filters/{id}/exclude-filter", "excludeIpFilter", filters.excludeFilter),
+            Route("GET", "/ip-filters/{id}/contains", "ipFilterContains", filters.contains),
+            Route("POST", "/ip-filters/{id}/clone", "cloneIpFilter", filters.clone),
+            Route("GET", "/ip-filters/{id}/compare", "compareIpFilters", filters.compare),
+
+            Route("GET", "/healthz", "health", health.health),
+            Route("GET", "/readyz", "ready", health.ready),
+        ]
+    }
+}

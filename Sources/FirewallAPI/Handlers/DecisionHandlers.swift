@@ -1,0 +1,68 @@
+import FirewallService
+import FirewallSessions
+import MicroHTTPServer
+import StrictJSON
+
+/// `/decisions`: the data plane asks what happens to a packet.
+struct DecisionHandlers: Sendable {
+    let service: FirewallService
+
+    /// Most decisions one batch may carry.
+    static let maxBatch = 10_000
+
+    /// `POST /decisions`.
+    func decide(_ request: APIRequest) async throws -> HTTPResponse {
+        var body = try request.jsonBody()
+        let query = try decodingFields { () throws(JSONFieldError) in
+            let query = try Self.query(&body)
+            try body.finish()
+            return query
+        }
+        let decision = try await service.decide(query)
+        return JSONResponse.make { $0.decision(decision) }
+    }
+
+    /// `POST /decisions/batch`: all or nothing; one bad item fails the batch naming its index.
+    func decideBatch(_ request: APIRequest) async throws -> HTTPResponse {
+        var body = try request.jsonBody()
+        let queries = try decodingFields { () throws(JSONFieldError) in
+            guard let items = try body.optionalArray("decisions") else {
+                throw JSONFieldError(field: "decisions", reason: "is required")
+            }
+            guard items.count <= Self.maxBatch else {
+                throw JSONFieldError(field: "decisions", reason: "must have at most \(Self.maxBatch) items")
+            }
+            var queries: [DecisionQuery] = []
+            queries.reserveCapacity(items.count)
+            for (index, item) in items.enumerated() {
+                var itemBody = try JSONObjectReader(item, path: "decisions[\(index)]")
+                queries.append(try Self.query(&itemBody))
+                try itemBody.finish()
+            }
+            try body.finish()
+            return queries
+        }
+        let decisions = try await service.decide(batch: queries)
+        var writer = JSONWriter(reservingCapacity: 64 + decisions.count * 96)
+        writer.beginObject()
+        writer.key("results")
+        writer.beginArray()
+        for decision in decisions { writer.decision(decision) }
+        writer.endArray()
+        writer.endObject()
+        return HTTPResponse(
+            status: 200, headers: HTTPHeaders([(name: "Content-Type", value: "application/json")]), body: writer.bytes)
+    }
+
+    static func query(_ body: inout JSONObjectReader) throws(JSONFieldError) -> DecisionQuery {
+        let transport = try body.requiredEnum("protocol", TransportProtocol.self)
+        let direction = try body.requiredEnum("direction", TrafficDirection.self)
+        let source = try body.requiredSocketAddress("source")
+        let destination = try body.requiredSocketAddress("destination")
+        do {
+            return try DecisionQuery(transport: transport, direction: direction, source: source, destination: destination)
+        } catch {
+            throw JSONFieldError(field: body.path(of: "direction"), reason: "outbound decisions are only defined for protocol udp")
+        }
+    }
+}

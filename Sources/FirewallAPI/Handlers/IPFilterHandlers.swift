@@ -1,0 +1,142 @@
+import FirewallService
+import FirewallSessions
+import MicroHTTPServer
+import StrictJSON
+
+/// `/ip-filters`: stored IP filters and every IFWXIpFilter operation.
+struct IPFilterHandlers: Sendable {
+    let service: FirewallService
+    let maxRangesPerFilter: Int
+
+    /// `POST /ip-filters`: includes applied, then excludes.
+    func create(_ request: APIRequest) async throws -> HTTPResponse {
+        try request.query.allowOnly([])
+        var body = try request.jsonBody()
+        let maxRanges = maxRangesPerFilter
+        let (include, exclude) = try decodingFields { () throws(JSONFieldError) in
+            guard let include = try body.optionalRanges("include") else {
+                throw JSONFieldError(field: "include", reason: "is required")
+            }
+            let exclude = try body.optionalRanges("exclude") ?? []
+            guard include.count + exclude.count <= maxRanges else {
+                throw JSONFieldError(field: "include", reason: "must have at most \(maxRanges) ranges")
+            }
+            try body.finish()
+            return (include, exclude)
+        }
+        let filter = try await service.createIPFilter(include: include, exclude: exclude)
+        return JSONResponse.created(at: "/ip-filters/\(filter.id)") { $0.ipFilter(filter) }
+    }
+
+    /// `GET /ip-filters`.
+    func list(_ request: APIRequest) async throws -> HTTPResponse {
+        try request.query.allowOnly(["limit", "cursor"])
+        let page = try await service.listIPFilters(page: try request.query.page())
+        return JSONResponse.make { $0.page(page) { $0.ipFilter($1) } }
+    }
+
+    /// `GET /ip-filters/{id}`.
+    func get(_ request: APIRequest) async throws -> HTTPResponse {
+        try request.query.allowOnly([])
+        let filter = try await service.ipFilter(request.parameter("id"))
+        return JSONResponse.make { $0.ipFilter(filter) }
+    }
+
+    /// `DELETE /ip-filters/{id}`: 204, or ERROR_BUSY while an allowed bind references it.
+    func delete(_ request: APIRequest) async throws -> HTTPResponse {
+        try request.query.allowOnly([])
+        try request.requireNoBody()
+        try await service.deleteIPFilter(request.parameter("id"))
+        return HTTPResponse(status: 204)
+    }
+
+    /// `POST /ip-filters/{id}/include-range` (IncludeRange).
+    func includeRange(_ request: APIRequest) async throws -> HTTPResponse {
+        try await modify(request) { range in .includeRange(range) }
+    }
+
+    /// `POST /ip-filters/{id}/exclude-range` (ExcludeRange).
+    func excludeRange(_ request: APIRequest) async throws -> HTTPResponse {
+        try await modify(request) { range in .excludeRange(range) }
+    }
+
+    /// `POST /ip-filters/{id}/include-filter` (IncludeFilter).
+    func includeFilter(_ request: APIRequest) async throws -> HTTPResponse {
+        try await modify(request) { id in .includeFilter(id: id) }
+    }
+
+    /// `POST /ip-filters/{id}/exclude-filter` (ExcludeFilter).
+    func excludeFilter(_ request: APIRequest) async throws -> HTTPResponse {
+        try await modify(request) { id in .excludeFilter(id: id) }
+    }
+
+    /// `GET /ip-filters/{id}/contains?address=` (IsIncluded).
+    func contains(_ request: APIRequest) async throws -> HTTPResponse {
+        try request.query.allowOnly(["address"])
+        guard let text = request.query["address"] else { throw APIError.invalid("address", "is required") }
+        guard let address = IPAddress(text) else {
+            throw APIError.invalid("address", "must be an IPv4 or IPv6 address without a port")
+        }
+        let included = try await service.ipFilterContains(request.parameter("id"), address)
+        let hresult: HResult = included ? .S_OK : .S_FALSE
+        return JSONResponse.make { writer in
+            writer.beginObject()
+            writer.field("included", included)
+            writer.field("hresult", hresult.name)
+            writer.field("code", hresult.code)
+            writer.endObject()
+        }
+    }
+
+    /// `POST /ip-filters/{id}/clone` (Clone).
+    func clone(_ request: APIRequest) async throws -> HTTPResponse {
+        try request.query.allowOnly([])
+        try request.requireNoBody()
+        let filter = try await service.cloneIPFilter(request.parameter("id"))
+        return JSONResponse.created(at: "/ip-filters/\(filter.id)") { $0.ipFilter(filter) }
+    }
+
+    /// `GET /ip-filters/{id}/compare?other=` (Compare, with the relation between the sets).
+    func compare(_ request: APIRequest) async throws -> HTTPResponse {
+        try request.query.allowOnly(["other"])
+        guard let other = request.query["other"], !other.isEmpty else { throw APIError.invalid("other", "is required") }
+        let relation = try await service.compareIPFilters(request.parameter("id"), other)
+        let hresult: HResult = relation == .equal ? .S_OK : .S_FALSE
+        return JSONResponse.make { writer in
+            writer.beginObject()
+            writer.field("equal", relation == .equal)
+            writer.field("hresult", hresult.name)
+            writer.field("code", hresult.code)
+            writer.field("relation", relation.rawValue)
+            writer.endObject()
+        }
+    }
+
+    private func modify(_ request: APIRequest, _ operation: @escaping @Sendable (IPRange) -> IPFilterOperation) async throws
+        -> HTTPResponse
+    {
+        try request.query.allowOnly([])
+        var body = try request.jsonBody()
+        let range = try decodingFields { () throws(JSONFieldError) in
+            let range = try body.requiredRange("range")
+            try body.finish()
+            return range
+        }
+        let filter = try await service.modifyIPFilter(request.parameter("id"), operation(range))
+        return JSONResponse.make { $0.ipFilter(filter) }
+    }
+
+    private func modify(_ request: APIRequest, _ operation: @escaping @Sendable (String) -> IPFilterOperation) async throws
+        -> HTTPResponse
+    {
+        try request.query.allowOnly([])
+        var body = try request.jsonBody()
+        let otherID = try decodingFields { () throws(JSONFieldError) in
+            let id = try body.requiredText("filterId", maxLength: 64)
+            try body.finish()
+            return id
+        }
+        let filter = try await service.modifyIPFilter(request.parameter("id"), operation(otherID))
+        return JSONResponse.make { $0.ipFilter(filter) }
+    }
+}

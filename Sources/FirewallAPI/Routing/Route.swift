@@ -1,0 +1,33 @@
+import MicroHTTPServer
+
+/// One operation of the API: method, path template (OpenAPI syntax), operationId and handler.
+public struct Route: Sendable {
+    /// One piece of a path template.
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    /// `GET`, `POST`, `PUT`, `DELETE`.
+    public let method: String
+    /// The template, e.g. `/sessions/{id}/binds/{bindId}`, exactly as openapi.yaml writes it.
+    public let template: String
+    /// The operationId in openapi.yaml.
+    public let operationID: String
+    let segments: [Segment]
+    let handler: @Sendable (APIRequest) async throws -> HTTPResponse
+
+    /// Creates a route.
+    public init(
+        _ method: String, _ template: String, _ operationID: String,
+        _ handler: @escaping @Sendable (APIRequest) async throws -> HTTPResponse
+    ) {
+        self.method = method
+        self.template = template
+        self.operationID = operationID
+        self.handler = handler
+        segments = template.split(separator: "/").map { part in
+            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
+        }
+    }
+}

@@ -1,0 +1,323 @@
+import FirewallPersistence
+import FirewallSessions
+import Logging
+
+/// What the API layer calls: every operation of the control plane, answered only once what it
+/// changed (or saw) is durable.
+///
+/// Each call is one hop into `SessionStore` and, when the commit is still in flight, one wait
+/// for its ticket outside the actor.
+public struct FirewallService: Sendable {
+    /// The actor that owns the state.
+    public let store: SessionStore
+    private let persistence: any PersistenceBackend
+
+    /// Loads the durable state and builds the service.
+    public init(
+        persistence: any PersistenceBackend, settings: FirewallSettings = FirewallSettings(), logger: Logger,
+        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
+        eventSink: (@Sendable ([DomainEvent]) -> Void)? = nil
+    ) throws(PersistenceError) {
+        self.persistence = persistence
+        store = try SessionStore(
+            persistence: persistence, settings: settings, logger: logger, clock: clock, eventSink: eventSink)
+    }
+
+    /// Starts the timers.
+    public func start() async { await store.startTimers() }
+
+    /// Stops the timers, writes what is queued and closes the durable store.
+    public func close() async {
+        await store.stop()
+        await persistence.close()
+    }
+
+    /// Nil when the durable store is open and writable, else why not (for `/readyz`).
+    public var storeFailure: PersistenceError? { persistence.failure }
+
+    private func durable<T>(_ result: Durable<T>) async throws(FirewallError) -> T {
+        do {
+            try await persistence.waitDurable(result.ticket)
+        } catch {
+            throw FirewallError(.ERROR_WRITE_FAULT, "the change could not be made durable: \(error.message)")
+        }
+        return result.value
+    }
+
+    // MARK: Sessions
+
+    /// Creates a session.
+    public func createSession(_ request: NewSession) async throws(FirewallError) -> Session {
+        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+            try state.createSession(request, now: now, changes: &changes)
+        })
+    }
+
+    /// One session.
+    public func session(_ id: String) async throws(FirewallError) -> Session {
+        try await durable(store.read { state throws(FirewallError) in
+            guard let session = state.session(id) else { throw .notFound("session", id) }
+            return session
+        })
+    }
+
+    /// A page of sessions.
+    public func listSessions(_ filter: SessionFilter, page: PageRequest) async throws(FirewallError) -> Page<Session> {
+        try await durable(store.read { state in state.listSessions(filter, page: page) })
+    }
+
+    /// Starts ending a session and its binds.
+    public func terminateSession(_ id: String) async throws(FirewallError) -> Session {
+        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+            try state.terminateSession(id, now: now, changes: &changes)
+        })
+    }
+
+    // MARK: Binds
+
+    /// Records a pending bind.
+    public func createBind(sessionID: String, transport: TransportProtocol, address: SocketAddress) async
+        throws(FirewallError) -> Bind
+    {
+        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+            try state.createBind(sessionID: sessionID, transport: transport, address: address, now: now, changes: &changes)
+        })
+    }
+
+    /// One bind of a session.
+    public func bind(sessionID: String, bindID: BindID) async throws(FirewallError) -> Bind {
+        try await durable(store.read { state throws(FirewallError) in
+            guard state.session(sessionID) != nil else { throw .notFound("session", sessionID) }
+            guard let bind = state.bind(bindID, inSession: sessionID) else { throw .notFound("bind", bindID.description) }
+            return bind
+        })
+    }
+
+    /// A page of a session's binds.
+    public func listBinds(sessionID: String, state bindState: BindState?, page: PageRequest) async throws(FirewallError)
+        -> Page<Bind>
+    {
+        try await durable(store.read { state throws(FirewallError) in
+            try state.listBinds(sessionID: sessionID, state: bindState, page: page)
+        })
+    }
+
+    /// Closes a bind.
+    public func closeBind(sessionID: String, bindID: BindID) async throws(FirewallError) -> Bind {
+        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+            try state.closeBind(sessionID: sessionID, bindID: bindID, now: now, changes: &changes)
+        })
+    }
+
+    /// RetroactiveAllowBind.
+    public func retroactiveAllowBind(sessionID: String, _ request: RetroactiveAllowBindRequest) async throws(FirewallError)
+        -> RetroactiveAllowBindResult
+    {
+        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+            try state.retroactiveAllowBind(sessionID: sessionID, request, now: now, changes: &changes)
+        })
+    }
+
+    /// SetIpFilter on an allowed bind.
+    public func setIPFilter(sessionID: String, bindID: BindID, filter: BindIPFilter?) async throws(FirewallError) -> Bind {
+        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+            try state.setIPFilter(sessionID: sessionID, bindID: bindID, filter: filter, now: now, changes: &changes)
+        })
+    }
+
+    // MARK: Decisions
+
+    /// One decision.
+    public func decide(_ query: DecisionQuery) async throws(FirewallError) -> Decision {
+        try await durable(store.decide { state, now in state.decide(query, now: now) })
+    }
+
+    /// Many decisions in one hop, in order.
+    public func decide(batch queries: [DecisionQuery]) async throws(FirewallError) -> [Decision] {
+        try await durable(store.decide { state, now in queries.map { state.decide($0, now: now) } })
+    }
+
+    // MARK: Policy
+
+    /// The ordered rules (default last) and the policy version, read together.
+    public func rules(page: PageRequest) async throws(FirewallError) -> (page: Page<PositionedRule>, policyVersion: Int64) {
+        let result = try await durable(store.read { state in PolicyRead(page: state.listRules(page: page), version: state.policyVersion) })
+        return (result.page, result.version)
+    }
+
+    /// One rule and the policy version.
+    public func rule(_ id: String) async throws(FirewallError) -> (rule: PositionedRule, policyVersion: Int64) {
+        let result = try await durable(store.read { state throws(FirewallError) in
+            guard let rule = state.rule(id) else { throw .notFound("rule", id) }
+            return PolicyRead(page: rule, version: state.policyVersion)
+        })
+        return (result.page, result.version)
+    }
+
+    /// The current policy version.
+    public func policyVersion() async throws(FirewallError) -> Int64 {
+        try await durable(store.read { state in state.policyVersion })
+    }
+
+    /// Creates a rule; `expectedVersion` (If-Match) must be the current policy version.
+    public func createRule(_ spec: RuleSpec, ifMatch expectedVersion: Int64?) async throws(FirewallError)
+        -> (rule: PositionedRule, policyVersion: Int64)
+    {
+        try await policyChange(ifMatch: expectedVersion) { state, now, changes throws(FirewallError) in
+            try state.createRule(spec, now: now, changes: &changes)
+        }
+    }
+
+    /// Replaces (and maybe moves) a rule.
+    public func replaceRule(_ id: String, _ spec: RuleSpec, ifMatch expectedVersion: Int64?) async throws(FirewallError)
+        -> (rule: PositionedRule, policyVersion: Int64)
+    {
+        try await policyChange(ifMatch: expectedVersion) { state, now, changes throws(FirewallError) in
+            try state.replaceRule(id, spec, now: now, changes: &changes)
+        }
+    }
+
+    /// Deletes a rule.
+    public func deleteRule(_ id: String, ifMatch expectedVersion: Int64?) async throws(FirewallError) -> Int64 {
+        try await policyChange(ifMatch: expectedVersion) { state, now, changes throws(FirewallError) in
+            try state.deleteRule(id, now: now, changes: &changes)
+        }.policyVersion
+    }
+
+    /// A page of protocol definitions and the policy version.
+    public func protocols(page: PageRequest) async throws(FirewallError) -> (page: Page<ProtocolDefinition>, policyVersion: Int64) {
+        let result = try await durable(store.read { state in PolicyRead(page: state.listProtocols(page: page), version: state.policyVersion) })
+        return (result.page, result.version)
+    }
+
+    /// One protocol definition and the policy version.
+    public func protocolDefinition(_ guid: ProtocolGUID) async throws(FirewallError) -> (definition: ProtocolDefinition, policyVersion: Int64) {
+        let result = try await durable(store.read { state throws(FirewallError) in
+            guard let definition = state.protocolDefinition(guid) else { throw .notFound("protocol definition", guid.description) }
+            return PolicyRead(page: definition, version: state.policyVersion)
+        })
+        return (result.page, result.version)
+    }
+
+    /// Adds a protocol definition.
+    public func createProtocol(_ definition: ProtocolDefinition, ifMatch expectedVersion: Int64?) async throws(FirewallError)
+        -> (definition: ProtocolDefinition, policyVersion: Int64)
+    {
+        let result = try await policyChange(ifMatch: expectedVersion) { state, now, changes throws(FirewallError) in
+            try state.createProtocol(definition, now: now, changes: &changes)
+        }
+        return (result.0, result.1)
+    }
+
+    /// Replaces a protocol definition.
+    public func replaceProtocol(_ definition: ProtocolDefinition, ifMatch expectedVersion: Int64?) async throws(FirewallError)
+        -> (definition: ProtocolDefinition, policyVersion: Int64)
+    {
+        let result = try await policyChange(ifMatch: expectedVersion) { state, now, changes throws(FirewallError) in
+            try state.replaceProtocol(definition, now: now, changes: &changes)
+        }
+        return (result.0, result.1)
+    }
+
+    /// Deletes a protocol definition.
+    public func deleteProtocol(_ guid: ProtocolGUID, ifMatch expectedVersion: Int64?) async throws(FirewallError) -> Int64 {
+        try await policyChange(ifMatch: expectedVersion) { state, now, changes throws(FirewallError) in
+            try state.deleteProtocol(guid, now: now, changes: &changes)
+        }.policyVersion
+    }
+
+    /// A dry run of the rules for a session.
+    public func evaluate(sessionID: String, protocolGUID: ProtocolGUID) async throws(FirewallError)
+        -> (evaluation: RuleEvaluator.Evaluation, policyVersion: Int64)
+    {
+        let result = try await durable(store.read { state throws(FirewallError) in
+            PolicyRead(page: try state.evaluate(sessionID: sessionID, protocolGUID: protocolGUID), version: state.policyVersion)
+        })
+        return (result.page, result.version)
+    }
+
+    /// A dry run of the rules for a user and address.
+    public func evaluate(user: SessionUser?, clientAddress: IPAddress, protocolGUID: ProtocolGUID) async throws(FirewallError)
+        -> (evaluation: RuleEvaluator.Evaluation, policyVersion: Int64)
+    {
+        let result = try await durable(store.read { state in
+            PolicyRead(page: state.evaluate(user: user, clientAddress: clientAddress, protocolGUID: protocolGUID), version: state.policyVersion)
+        })
+        return (result.page, result.version)
+    }
+
+    private func policyChange<T: Sendable>(
+        ifMatch expectedVersion: Int64?,
+        _ body: @escaping @Sendable (inout FirewallState, Timestamp, inout ChangeSet) throws(FirewallError) -> T
+    ) async throws(FirewallError) -> (T, policyVersion: Int64) {
+        let result = try await durable(store.mutate { state, now, changes throws(FirewallError) in
+            if let expectedVersion, expectedVersion != state.policyVersion {
+                throw FirewallError(
+                    .ERROR_REVISION_MISMATCH,
+                    "If-Match names policy version \(expectedVersion) but the current version is \(state.policyVersion)")
+            }
+            let value = try body(&state, now, &changes)
+            return PolicyRead(page: value, version: state.policyVersion)
+        })
+        return (result.page, result.version)
+    }
+
+    // MARK: IP filters
+
+    /// Creates a stored filter.
+    public func createIPFilter(include: [IPRange], exclude: [IPRange]) async throws(FirewallError) -> StoredIPFilter {
+        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+            try state.createIPFilter(include: include, exclude: exclude, now: now, changes: &changes)
+        })
+    }
+
+    /// One stored filter.
+    public func ipFilter(_ id: String) async throws(FirewallError) -> StoredIPFilter {
+        try await durable(store.read { state throws(FirewallError) in
+            guard let filter = state.ipFilter(id) else { throw .notFound("IP filter", id) }
+            return filter
+        })
+    }
+
+    /// A page of stored filters.
+    public func listIPFilters(page: PageRequest) async throws(FirewallError) -> Page<StoredIPFilter> {
+        try await durable(store.read { state in state.listIPFilters(page: page) })
+    }
+
+    /// IncludeRange, ExcludeRange, IncludeFilter, ExcludeFilter.
+    public func modifyIPFilter(_ id: String, _ operation: IPFilterOperation) async throws(FirewallError) -> StoredIPFilter {
+        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+            try state.modifyIPFilter(id, operation, now: now, changes: &changes)
+        })
+    }
+
+    /// IsIncluded.
+    public func ipFilterContains(_ id: String, _ address: IPAddress) async throws(FirewallError) -> Bool {
+        try await durable(store.read { state throws(FirewallError) in try state.ipFilterContains(id, address) })
+    }
+
+    /// Clone.
+    public func cloneIPFilter(_ id: String) async throws(FirewallError) -> StoredIPFilter {
+        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+            try state.cloneIPFilter(id, now: now, changes: &changes)
+        })
+    }
+
+    /// Compare.
+    public func compareIPFilters(_ id: String, _ otherID: String) async throws(FirewallError) -> IPRangeSetRelation {
+        try await durable(store.read { state throws(FirewallError) in try state.compareIPFilters(id, otherID) })
+    }
+
+    /// Deletes a stored filter.
+    public func deleteIPFilter(_ id: String) async throws(FirewallError) {
+        try await durable(store.mutate { state, _, changes throws(FirewallError) in
+            try state.deleteIPFilter(id, changes: &changes)
+        })
+    }
+}
+
+/// A value read together with the policy version it belongs to.
+struct PolicyRead<Value: Sendable>: Sendable {
+    var page: Value
+    var version: Int64
+}

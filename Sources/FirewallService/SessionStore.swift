@@ -1,0 +1,144 @@
+import FirewallPersistence
+import FirewallSessions
+import Logging
+
+/// The one owner of all sessions, binds and policy: every read and change goes through this actor.
+///
+/// A change is applied in memory, queued for the durable store without waiting, and answered
+/// with the ticket that covers it; `FirewallService` waits for that ticket outside the actor, so
+/// the actor keeps serving while the disk syncs and many changes share one commit.
+public actor SessionStore {
+    private var state: FirewallState
+    private let persistence: any PersistenceBackend
+    private let clock: @Sendable () -> Timestamp
+    private let logger: Logger
+    private let eventSink: (@Sendable ([DomainEvent]) -> Void)?
+    private var timerTask: Task<Void, Never>?
+    private var lastCounterFlush: Timestamp
+    private var lastPeerPrune: Timestamp
+
+    /// How often approximate counters are written.
+    static let counterFlushSeconds = 5.0
+
+    /// Loads the durable state and builds the store.
+    public init(
+        persistence: any PersistenceBackend, settings: FirewallSettings, logger: Logger,
+        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
+        eventSink: (@Sendable ([DomainEvent]) -> Void)? = nil
+    ) throws(PersistenceError) {
+        let persisted = try persistence.load()
+        state = FirewallState(restoring: persisted, settings: settings)
+        self.persistence = persistence
+        self.clock = clock
+        self.logger = logger
+        self.eventSink = eventSink
+        let now = clock()
+        lastCounterFlush = now
+        lastPeerPrune = now
+    }
+
+    // MARK: Running
+
+    /// Starts the timer loop (pending expiry, grace purges, counter flushes). Timers already due
+    /// after a restart run at once.
+    public func startTimers() {
+        guard timerTask == nil else { return }
+        timerTask = Task { [weak self] in
+            while !Task.isCancelled {
+                guard let delay = await self?.tick() else { return }
+                try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+            }
+        }
+    }
+
+    /// Stops the timers and writes the counters; the caller closes the persistence afterwards.
+    public func stop() {
+        timerTask?.cancel()
+        timerTask = nil
+        flushCounters()
+    }
+
+    /// Runs what is due and returns how long to sleep (at most a second, so counters and peers
+    /// are tended even when no deadline is near).
+    func tick() -> Double {
+        let now = clock()
+        var changes = ChangeSet()
+        state.runTimers(now: now, changes: &changes)
+        commit(changes)
+        if now.seconds - lastCounterFlush.seconds >= Self.counterFlushSeconds {
+            flushCounters()
+            lastCounterFlush = now
+        }
+        if now.seconds - lastPeerPrune.seconds >= state.settings.bidirectionalWindowSeconds {
+            state.pruneRecentPeers(now: now)
+            lastPeerPrune = now
+        }
+        let untilNext = state.nextDeadline.map { $0.seconds - clock().seconds } ?? 1
+        return min(max(untilNext, 0.01), 1)
+    }
+
+    private func flushCounters() {
+        let counters = state.takeDirtyCounters()
+        if !counters.isEmpty { _ = persistence.enqueue([.bindCounters(counters)]) }
+    }
+
+    // MARK: The one path every operation takes
+
+    /// Applies a change under the actor: refused up front when the store cannot write (so memory
+    /// does not run ahead of the disk), then queued and published.
+    func mutate<T: Sendable>(
+        _ body: @Sendable (inout FirewallState, Timestamp, inout ChangeSet) throws(FirewallError) -> T
+    ) throws(FirewallError) -> Durable<T> {
+        if let failure = persistence.failure {
+            throw FirewallError(.ERROR_WRITE_FAULT, "the durable store cannot be written: \(failure.message)")
+        }
+        var changes = ChangeSet()
+        let value = try body(&state, clock(), &changes)
+        return Durable(value: value, ticket: commit(changes))
+    }
+
+    /// Reads under the actor; the ticket makes the caller wait until what it saw is durable.
+    func read<T: Sendable>(_ body: @Sendable (FirewallState) throws(FirewallError) -> T) throws(FirewallError) -> Durable<T> {
+        Durable(value: try body(state), ticket: persistence.latestTicket)
+    }
+
+    /// Decisions change only counters and recent peers, which are not durable promises.
+    func decide<T: Sendable>(_ body: @Sendable (inout FirewallState, Timestamp) throws(FirewallError) -> T) throws(FirewallError)
+        -> Durable<T>
+    {
+        Durable(value: try body(&state, clock()), ticket: persistence.latestTicket)
+    }
+
+    @discardableResult
+    private func commit(_ changes: ChangeSet) -> CommitTicket {
+        let ticket = changes.changes.isEmpty ? persistence.latestTicket : persistence.enqueue(changes.changes)
+        if !changes.events.isEmpty { eventSink?(changes.events) }
+        return ticket
+    }
+
+    // MARK: Gauges
+
+    /// Counts by state and the policy version, kept incrementally (no scan).
+    public func statistics() -> StoreStatistics {
+        StoreStatistics(
+            sessionsByState: Dictionary(uniqueKeysWithValues: SessionState.allCases.map { ($0, state.sessionCount($0)) }),
+            bindsByState: Dictionary(uniqueKeysWithValues: BindState.allCases.map { ($0, state.bindCount($0)) }),
+            policyVersion: state.policyVersion)
+    }
+}
+
+/// A result and the commit ticket it depends on.
+struct Durable<Value: Sendable>: Sendable {
+    var value: Value
+    var ticket: CommitTicket
+}
+
+/// Gauges of the store.
+public struct StoreStatistics: Sendable, Equatable {
+    /// Sessions per state.
+    public var sessionsByState: [SessionState: Int]
+    /// Binds per state.
+    public var bindsByState: [BindState: Int]
+    /// The current policy version.
+    public var policyVersion: Int64
+}

@@ -1,0 +1,80 @@
+/// A client's bind on the gateway's external address (the remote bind, an IFWXConnection).
+public struct Bind: Sendable, Equatable {
+    /// Server-generated id.
+    public var id: BindID
+    /// The owning session.
+    public var sessionID: String
+    /// TCP or UDP.
+    public var transport: TransportProtocol
+    /// External address and port; the address may be the wildcard.
+    public var address: SocketAddress
+    /// Pending, allowed or terminating.
+    public var state: BindState
+    /// What RetroactiveAllowBind granted; nil unless allowed.
+    public var grant: BindGrant?
+    /// When the bind was created.
+    public var createdAt: Timestamp
+    /// When the bind last became pending (created, or revoked by a policy change); expiry counts from here.
+    public var pendingSince: Timestamp
+    /// When it started terminating; the grace period counts from here.
+    public var terminatingAt: Timestamp?
+    /// Decisions that accepted traffic to or from this bind.
+    public var acceptedCount: UInt64
+    /// Decisions that discarded traffic to or from this bind.
+    public var discardedCount: UInt64
+
+    /// Creates a bind.
+    public init(
+        id: BindID, sessionID: String, transport: TransportProtocol, address: SocketAddress,
+        state: BindState = .pending, grant: BindGrant? = nil, createdAt: Timestamp, pendingSince: Timestamp? = nil,
+        terminatingAt: Timestamp? = nil, acceptedCount: UInt64 = 0, discardedCount: UInt64 = 0
+    ) {
+        self.id = id
+        self.sessionID = sessionID
+        self.transport = transport
+        self.address = address
+        self.state = state
+        self.grant = grant
+        self.createdAt = createdAt
+        self.pendingSince = pendingSince ?? createdAt
+        self.terminatingAt = terminatingAt
+        self.acceptedCount = acceptedCount
+        self.discardedCount = discardedCount
+    }
+
+    /// The receive buffer in bytes when `increase-receive-buffer` was granted, else nil.
+    public var receiveBufferBytes: Int? {
+        guard let grant, grant.flags.contains(.increaseReceiveBuffer) else { return nil }
+        return BindFlags.increasedReceiveBufferBytes
+    }
+}
+
+/// The life of a bind. A policy change can send `allowed` back to `pending`.
+public enum BindState: String, Sendable, Hashable, CaseIterable {
+    /// Traffic to it is discarded until RetroactiveAllowBind approves it.
+    case pending
+    /// Traffic from permitted peers is accepted.
+    case allowed
+    /// Closed or its session ended; purged after the grace period.
+    case terminating
+}
+
+/// What an allowed bind was granted.
+public struct BindGrant: Sendable, Equatable {
+    /// The protocol the bind is part of (RetroactiveAllowBind's protocolGuid).
+    public var protocolGUID: ProtocolGUID
+    /// dwFlags.
+    public var flags: BindFlags
+    /// The permitted peers; nil means every peer.
+    public var ipFilter: BindIPFilter?
+    /// When the bind became allowed.
+    public var allowedAt: Timestamp
+
+    /// Creates a grant.
+    public init(protocolGUID: ProtocolGUID, flags: BindFlags, ipFilter: BindIPFilter?, allowedAt: Timestamp) {
+        self.protocolGUID = protocolGUID
+        self.flags = flags
+        self.ipFilter = ipFilter
+        self.allowedAt = allowedAt
+    }
+}

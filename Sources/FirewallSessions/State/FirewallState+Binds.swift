@@ -1,0 +1,132 @@
+extension FirewallState {
+    /// Records a client's bind as pending: the Firewall service never fails a bind for policy
+    /// reasons, it discards traffic until RetroactiveAllowBind approves it.
+    ///
+    /// Checks, in order: the session exists (ERROR_NOT_FOUND), is active (FWX_E_TERMINATING), the
+    /// address is free (WSAEADDRINUSE naming the holder), the quotas (FWX_E_IS_BUSY).
+    public mutating func createBind(
+        sessionID: String, transport: TransportProtocol, address: SocketAddress, now: Timestamp,
+        changes: inout ChangeSet
+    ) throws(FirewallError) -> Bind {
+        guard let session = sessions[sessionID] else { throw .notFound("session", sessionID) }
+        guard session.state == .active else {
+            throw FirewallError(.FWX_E_TERMINATING, "session '\(sessionID)' is terminating")
+        }
+        if let holderID = bindIndex.conflict(transport, address), let holder = binds[holderID] {
+            throw FirewallError(
+                .WSAEADDRINUSE, "\(transport.rawValue) \(address) is already bound by bind \(holderID) of session '\(holder.sessionID)'",
+                conflict: BindReference(sessionID: holder.sessionID, bindID: holderID))
+        }
+        guard session.pendingBindCount < settings.maxPendingBindsPerSession else {
+            throw FirewallError(
+                .FWX_E_IS_BUSY, "session '\(sessionID)' has \(settings.maxPendingBindsPerSession) pending binds, its limit",
+                retryAfterSeconds: settings.quotaRetryAfterSeconds)
+        }
+        guard binds.count < settings.maxBinds else {
+            throw FirewallError(.FWX_E_IS_BUSY, "the limit of \(settings.maxBinds) binds is reached",
+                                retryAfterSeconds: settings.quotaRetryAfterSeconds)
+        }
+        let bind = Bind(
+            id: BindID(rawValue: nextSequence()), sessionID: sessionID, transport: transport, address: address,
+            createdAt: now)
+        insertBind(bind)
+        changes.changes.append(.bindSaved(bind))
+        changes.changes.append(.metadataSaved(metadata))
+        changes.events.append(DomainEvent(kind: .bindCreated, sessionID: sessionID, bind: bind))
+        return bind
+    }
+
+    /// The client closed the socket: the bind becomes terminating and is purged after the grace
+    /// period. Already terminating (or its session is) is FWX_E_TERMINATING.
+    public mutating func closeBind(sessionID: String, bindID: BindID, now: Timestamp, changes: inout ChangeSet)
+        throws(FirewallError) -> Bind
+    {
+        guard sessions[sessionID] != nil else { throw .notFound("session", sessionID) }
+        guard var bind = bind(bindID, inSession: sessionID) else { throw .notFound("bind", bindID.description) }
+        guard bind.state != .terminating else {
+            throw FirewallError(.FWX_E_TERMINATING, "bind \(bindID) is terminating")
+        }
+        transition(&bind, to: .terminating, now: now)
+        changes.changes.append(.bindSaved(bind))
+        changes.events.append(DomainEvent(kind: .bindTerminating, sessionID: sessionID, bind: bind))
+        return bind
+    }
+
+    /// A page of a session's binds in creation order, optionally only those in one state.
+    public func listBinds(sessionID: String, state: BindState?, page: PageRequest) throws(FirewallError) -> Page<Bind> {
+        guard let session = sessions[sessionID] else { throw .notFound("session", sessionID) }
+        var items: [Bind] = []
+        var last: BindID?
+        let start = page.after.map { after in session.bindIDs.partitioningIndex { $0.rawValue > after } } ?? 0
+        for id in session.bindIDs[start...] {
+            guard let bind = binds[id], state == nil || bind.state == state else { continue }
+            if items.count == page.limit { return Page(items: items, nextCursor: last.map { PageRequest.cursor($0.rawValue) }) }
+            items.append(bind)
+            last = id
+        }
+        return Page(items: items, nextCursor: nil)
+    }
+
+    /// IFWXConnection::SetIpFilter: sets, replaces or (nil) lifts an allowed bind's restriction.
+    /// A pending bind has nothing to restrict yet: ERROR_INVALID_STATE.
+    public mutating func setIPFilter(
+        sessionID: String, bindID: BindID, filter: BindIPFilter?, now: Timestamp, changes: inout ChangeSet
+    ) throws(FirewallError) -> Bind {
+        if case .stored(let filterID) = filter, filters[filterID] == nil {
+            throw FirewallError(.ERROR_NOT_FOUND, "no IP filter with id '\(filterID)'",
+                                fieldErrors: [FieldError(field: "ipFilterId", reason: "no IP filter with this id")])
+        }
+        guard sessions[sessionID] != nil else { throw .notFound("session", sessionID) }
+        guard var bind = bind(bindID, inSession: sessionID) else { throw .notFound("bind", bindID.description) }
+        switch bind.state {
+        case .terminating:
+            throw FirewallError(.FWX_E_TERMINATING, "bind \(bindID) is terminating")
+        case .pending:
+            throw FirewallError(.ERROR_INVALID_STATE, "bind \(bindID) is pending; an IP filter applies to allowed binds")
+        case .allowed:
+            break
+        }
+        releaseGrant(bind.grant)
+        bind.grant?.ipFilter = filter
+        retainGrant(bind.grant)
+        binds[bindID] = bind
+        changes.changes.append(.bindSaved(bind))
+        return bind
+    }
+
+    /// Removes a pending bind nobody approved in time.
+    mutating func expirePendingBind(_ id: BindID, changes: inout ChangeSet) {
+        guard let bind = binds[id] else { return }
+        deleteBind(id)
+        changes.changes.append(.bindRemoved(id))
+        changes.events.append(DomainEvent(kind: .bindExpired, sessionID: bind.sessionID, bind: bind))
+    }
+
+    /// Removes a terminating bind for good.
+    mutating func purgeBind(_ id: BindID, changes: inout ChangeSet) {
+        guard let bind = binds[id] else { return }
+        deleteBind(id)
+        changes.changes.append(.bindRemoved(id))
+        changes.events.append(DomainEvent(kind: .bindRemoved, sessionID: bind.sessionID, bind: bind))
+    }
+}
+
+extension Collection {
+    /// The first index whose element satisfies `predicate`, for a collection partitioned so that
+    /// every element that does follows every one that does not (binary search).
+    func partitioningIndex(where predicate: (Element) -> Bool) -> Index {
+        var low = startIndex
+        var count = self.count
+        while count > 0 {
+            let half = count / 2
+            let middle = index(low, offsetBy: half)
+            if predicate(self[middle]) {
+                count = half
+            } else {
+                low = index(after: middle)
+                count -= half + 1
+            }
+        }
+        return low
+    }
+}

@@ -1,0 +1,63 @@
+extension FirewallState {
+    /// What happens to one packet, counted in the deciding bind's counters.
+    ///
+    /// Inbound: the bind on the destination (exact address, then the wildcard on that port) must
+    /// be allowed and its IP filter must include the source. Outbound (UDP): the bind on the source
+    /// must be allowed, bidirectional, and the destination (address and port) must have sent to it
+    /// within the window. Two hash lookups at most; no scan.
+    public mutating func decide(_ query: DecisionQuery, now: Timestamp) -> Decision {
+        let bound = query.direction == .inbound ? query.destination : query.source
+        let peer = query.direction == .inbound ? query.source : query.destination
+        guard let id = bindIndex.lookup(query.transport, bound), let bind = binds[id] else {
+            return Decision(verdict: .discard, reason: .noBind)
+        }
+        let reason = reasonFor(bind, query: query, peer: peer, now: now)
+        let accepted = reason == .allowed || reason == .bidirectionalReply
+        if accepted {
+            binds[id]?.acceptedCount &+= 1
+        } else {
+            binds[id]?.discardedCount &+= 1
+        }
+        dirtyCounters.insert(id)
+        if accepted, query.direction == .inbound, query.transport == .udp,
+            bind.grant?.flags.contains(.bidirectional) == true
+        {
+            recentPeers[id, default: RecentPeers()].record(peer, at: now, capacity: settings.recentPeersPerBind)
+        }
+        return Decision(verdict: accepted ? .accept : .discard, reason: reason, sessionID: bind.sessionID, bindID: id)
+    }
+
+    private func reasonFor(_ bind: Bind, query: DecisionQuery, peer: SocketAddress, now: Timestamp) -> DecisionReason {
+        switch bind.state {
+        case .pending: return .bindPending
+        case .terminating: return .bindTerminating
+        case .allowed: break
+        }
+        guard let grant = bind.grant else { return .bindPending }
+        if query.direction == .outbound {
+            guard grant.flags.contains(.bidirectional) else { return .notBidirectional }
+            let window = settings.bidirectionalWindowSeconds
+            guard recentPeers[bind.id]?.contains(peer, at: now, window: window) == true else { return .notRecentPeer }
+            return .bidirectionalReply
+        }
+        if let filter = grant.ipFilter, !permits(filter, peer.ip) { return .ipFilter }
+        return .allowed
+    }
+
+    private func permits(_ filter: BindIPFilter, _ address: IPAddress) -> Bool {
+        switch filter {
+        case .inline(let ranges): ranges.contains(address)
+        case .stored(let id): filters[id]?.ranges.contains(address) ?? false
+        }
+    }
+
+    /// The counters changed since the last call, for an approximate durable copy.
+    public mutating func takeDirtyCounters() -> [BindCounters] {
+        guard !dirtyCounters.isEmpty else { return [] }
+        let snapshot = dirtyCounters.compactMap { id in
+            binds[id].map { BindCounters(bindID: id, accepted: $0.acceptedCount, discarded: $0.discardedCount) }
+        }
+        dirtyCounters.removeAll(keepingCapacity: true)
+        return snapshot
+    }
+}

@@ -1,0 +1,102 @@
+/// A validated RetroactiveAllowBind call (IFWXSession::RetroactiveAllowBind).
+public struct RetroactiveAllowBindRequest: Sendable, Equatable {
+    /// The bind's protocol.
+    public var transport: TransportProtocol
+    /// The bound address; the wildcard matches every bind of the session on that port.
+    public var address: SocketAddress
+    /// The protocol the bind is part of; the access rules must allow it to the session's user.
+    public var protocolGUID: ProtocolGUID
+    /// dwFlags.
+    public var flags: BindFlags
+    /// The permitted peers; nil means every peer.
+    public var ipFilter: BindIPFilter?
+
+    /// Creates a request; `bidirectional` is only valid for UDP.
+    public init(
+        transport: TransportProtocol, address: SocketAddress, protocolGUID: ProtocolGUID, flags: BindFlags = [],
+        ipFilter: BindIPFilter? = nil
+    ) throws(FirewallError) {
+        if flags.contains(.bidirectional) && transport != .udp {
+            throw .invalid("flags", "flag 'bidirectional' is only valid for protocol udp")
+        }
+        self.transport = transport
+        self.address = address
+        self.protocolGUID = protocolGUID
+        self.flags = flags
+        self.ipFilter = ipFilter
+    }
+}
+
+/// What RetroactiveAllowBind answers: S_OK or S_FALSE and the matched binds as they are now.
+public struct RetroactiveAllowBindResult: Sendable, Equatable {
+    /// S_OK when a bind became allowed, S_FALSE when all were allowed already.
+    public var hresult: HResult
+    /// The matched binds after the call.
+    public var binds: [Bind]
+}
+
+extension FirewallState {
+    /// Approves a session's pending bind(s) after the fact, checking in the order API.md fixes:
+    /// (1) the request is valid (the caller built it; a stored filter must exist), (2) the session
+    /// exists, (3) a matching bind exists in it, (4) neither is terminating, (5) the access rules
+    /// allow the session's user `protocolGUID`, (6) not already allowed (S_FALSE), (7) allow (S_OK).
+    public mutating func retroactiveAllowBind(
+        sessionID: String, _ request: RetroactiveAllowBindRequest, now: Timestamp, changes: inout ChangeSet
+    ) throws(FirewallError) -> RetroactiveAllowBindResult {
+        if case .stored(let filterID) = request.ipFilter, filters[filterID] == nil {
+            throw FirewallError(.ERROR_NOT_FOUND, "no IP filter with id '\(filterID)'",
+                                fieldErrors: [FieldError(field: "ipFilterId", reason: "no IP filter with this id")])
+        }
+        guard let session = sessions[sessionID] else { throw .notFound("session", sessionID) }
+        let matched = matchingBinds(of: sessionID, request.transport, request.address)
+        guard !matched.isEmpty else {
+            throw FirewallError(
+                .ERROR_NOT_FOUND,
+                "session '\(sessionID)' has no \(request.transport.rawValue) bind matching \(request.address)")
+        }
+        if session.state == .terminating {
+            throw FirewallError(.FWX_E_TERMINATING, "session '\(sessionID)' is terminating")
+        }
+        if let closing = matched.first(where: { $0.state == .terminating }) {
+            throw FirewallError(.FWX_E_TERMINATING, "bind \(closing.id) is terminating")
+        }
+        let evaluation = evaluator.evaluate(
+            protocolGUID: request.protocolGUID, user: session.user, clientAddress: session.clientAddress)
+        guard evaluation.action == .allow else {
+            throw FirewallError(
+                .FWX_E_PROTOCOL_RULES_DENIED,
+                "rule '\(evaluation.ruleName)' (\(evaluation.ruleID)) denies \(session.user?.name ?? "the unauthenticated user") protocol \(request.protocolGUID)"
+            )
+        }
+        guard matched.contains(where: { $0.state == .pending }) else {
+            return RetroactiveAllowBindResult(hresult: .S_FALSE, binds: matched)
+        }
+        var result: [Bind] = []
+        for var bind in matched {
+            if bind.state == .pending {
+                bind.grant = BindGrant(
+                    protocolGUID: request.protocolGUID, flags: request.flags, ipFilter: request.ipFilter, allowedAt: now)
+                transition(&bind, to: .allowed, now: now)
+                changes.changes.append(.bindSaved(bind))
+                changes.events.append(DomainEvent(kind: .bindAllowed, sessionID: sessionID, bind: bind))
+            }
+            result.append(bind)
+        }
+        return RetroactiveAllowBindResult(hresult: .S_OK, binds: result)
+    }
+
+    /// A specific address matches the bind on exactly that address, or else the session's
+    /// wildcard bind on that port; the wildcard matches every bind of the session on the port.
+    func matchingBinds(of sessionID: String, _ transport: TransportProtocol, _ address: SocketAddress) -> [Bind] {
+        if address.isWildcard {
+            return bindIndex.onPort(transport, family: address.ip.family, port: address.port)
+                .compactMap { binds[$0] }
+                .filter { $0.sessionID == sessionID }
+                .sorted { $0.id < $1.id }
+        }
+        for candidate in [bindIndex.exact(transport, address), bindIndex.wildcard(transport, for: address)] {
+            if let id = candidate, let bind = binds[id], bind.sessionID == sessionID { return [bind] }
+        }
+        return []
+    }
+}

@@ -1,0 +1,80 @@
+/// Keys in creation order, for cursor pagination that does not sort on every request.
+///
+/// Entries are appended with increasing sequence numbers, so the array stays sorted by sequence
+/// and a cursor (the last sequence seen) is found by binary search. Removal leaves a tombstone;
+/// the array is compacted when tombstones outnumber live entries.
+public struct InsertionOrderIndex<Key: Hashable & Sendable>: Sendable {
+    private var sequences: [UInt64] = []
+    private var keys: [Key?] = []
+    private var tombstones = 0
+
+    /// An empty index.
+    public init() {}
+
+    /// Live entries.
+    public var count: Int { keys.count - tombstones }
+
+    /// Appends `key` with a sequence greater than every earlier one.
+    public mutating func append(_ key: Key, sequence: UInt64) {
+        precondition(sequences.last.map { $0 < sequence } ?? true, "sequences must increase")
+        sequences.append(sequence)
+        keys.append(key)
+    }
+
+    /// Removes the entry with `sequence`, if present.
+    public mutating func remove(sequence: UInt64) {
+        let index = firstIndex(notBelow: sequence)
+        guard index < sequences.count, sequences[index] == sequence, keys[index] != nil else { return }
+        keys[index] = nil
+        tombstones += 1
+        if tombstones > 1024 && tombstones * 2 > keys.count { compact() }
+    }
+
+    /// Up to `limit` keys after the cursor that satisfy `include`, and the cursor for the next page
+    /// (nil when no included key follows).
+    public func page(after cursor: UInt64?, limit: Int, where include: (Key) -> Bool) -> (keys: [Key], next: UInt64?) {
+        var result: [Key] = []
+        result.reserveCapacity(min(limit, 128))
+        var lastSequence: UInt64 = 0
+        var index = cursor.map { firstIndex(after: $0) } ?? 0
+        while index < keys.count {
+            if let key = keys[index], include(key) {
+                if result.count == limit { return (result, lastSequence) }
+                result.append(key)
+                lastSequence = sequences[index]
+            }
+            index += 1
+        }
+        return (result, nil)
+    }
+
+    /// The first index whose sequence is greater than `sequence`.
+    private func firstIndex(after sequence: UInt64) -> Int {
+        sequence == .max ? sequences.count : firstIndex(notBelow: sequence + 1)
+    }
+
+    /// The first index whose sequence is at least `sequence` (binary search).
+    private func firstIndex(notBelow sequence: UInt64) -> Int {
+        var low = 0
+        var high = sequences.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sequences[middle] < sequence { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    private mutating func compact() {
+        var newSequences: [UInt64] = []
+        var newKeys: [Key?] = []
+        newSequences.reserveCapacity(count)
+        newKeys.reserveCapacity(count)
+        for (sequence, key) in zip(sequences, keys) where key != nil {
+            newSequences.append(sequence)
+            newKeys.append(key)
+        }
+        sequences = newSequences
+        keys = newKeys
+        tombstones = 0
+    }
+}

@@ -1,0 +1,9 @@
+/// Why the HTTP layer refused a request before the application saw it.
+public enum HTTPRejection: Sendable, Equatable {
+    /// The body is larger than ``HTTPServerConfiguration/maxBodyBytes`` (answer 413). Raised from the
+    /// `Content-Length` header before any body byte is read, or, for a chunked upload, once the
+    /// received bytes pass the limit (the rest is read and discarded).
+    case bodyTooLarge(limit: Int)
+    /// The server is draining for shutdown and takes no new requests (answer 503).
+    case shuttingDown
+}

@@ -1,0 +1,29 @@
+import CMicroHTTPD
+
+extension HTTPServer {
+    /// Hands `response` to libmicrohttpd for `connection`; MHD adds `Content-Length` and `Date`.
+    ///
+    /// The body is copied (`RESPMEM_MUST_COPY`): a Swift array's storage is only guaranteed
+    /// inside `withUnsafeBytes`, and MHD sends after this returns. Bodies here are small.
+    func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
+        let created = response.body.withUnsafeBytes { body in
+            MHD_create_response_from_buffer(
+                body.count, UnsafeMutableRawPointer(mutating: body.baseAddress),
+                body.isEmpty ? .RESPMEM_PERSISTENT : .RESPMEM_MUST_COPY)
+        }
+        guard let created else { return .NO }
+        defer { MHD_destroy_response(created) }
+
+        for field in response.headers where !HTTPHeaders.namesMatch(field.name, "Content-Length") {
+            if MHD_add_response_header(created, field.name, field.value) == .NO {
+                // MHD refuses malformed fields (e.g. with CR or LF); a responder bug, not the client's.
+                logger.warning("HTTP response header refused", metadata: ["http.header": "\(field.name)"])
+            }
+        }
+        if admission.isDraining {
+            // Tells keep-alive clients to go elsewhere instead of reusing a connection about to close.
+            _ = MHD_add_response_header(created, "Connection", "close")
+        }
+        return MHD_queue_response(connection, UInt32(clamping: response.status), created)
+    }
+}

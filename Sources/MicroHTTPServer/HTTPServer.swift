@@ -1,0 +1,224 @@
+import CMicroHTTPD
+import Glibc
+import Logging
+import Synchronization
+
+/// An HTTP/1.1 server over libmicrohttpd that hands each complete request to an ``HTTPResponder``.
+///
+/// libmicrohttpd's threads parse and write; each request's answer is computed in its own task
+/// while its connection is suspended, so no MHD thread ever waits on Swift concurrency.
+/// Call ``shutdown()`` to stop: the running daemon holds a reference to the server until then.
+public final class HTTPServer: Sendable {
+    let configuration: HTTPServerConfiguration
+    let responder: any HTTPResponder
+    let logger: Logger
+    let admission = RequestAdmission()
+    private let lifecycle = Mutex<Lifecycle>(.idle)
+    private let boundPort = Atomic<UInt16>(0)
+    /// Collects libmicrohttpd's messages while ``start()`` runs, so a failure can say why.
+    /// Separate from `lifecycle` because MHD logs from inside `MHD_start_daemon`.
+    private let startupMessages = Mutex<[String]?>(nil)
+
+    /// Where the server is between ``start()`` and ``shutdown()``.
+    private enum Lifecycle {
+        case idle
+        case starting
+        case running(RunningDaemon)
+        /// `MHD_stop_daemon` is under way; later shutdown calls wait here.
+        case stopping(waiters: [CheckedContinuation<Void, Never>])
+        case stopped
+    }
+
+    /// A started daemon and the reference to the server that its callbacks use.
+    ///
+    /// `@unchecked Sendable`: the daemon pointer is only passed from ``start()`` to ``shutdown()``
+    /// through the `lifecycle` lock, and MHD allows stopping a daemon from any thread.
+    private struct RunningDaemon: @unchecked Sendable {
+        let daemon: OpaquePointer
+        let retainedServer: Unmanaged<HTTPServer>
+    }
+
+    /// Creates a server; nothing listens until ``start()``.
+    public init(configuration: HTTPServerConfiguration, responder: any HTTPResponder, logger: Logger) {
+        self.configuration = configuration
+        self.responder = responder
+        self.logger = logger
+    }
+
+    /// Binds the configured address and starts serving.
+    ///
+    /// - Throws: ``HTTPServerError`` for an invalid configuration or host, an address that cannot
+    ///   be bound (with libmicrohttpd's reason), or a server already started or shut down.
+    public func start() throws(HTTPServerError) {
+        try configuration.validate()
+        let address = try SocketAddress(host: configuration.host, port: configuration.port)
+        try lifecycle.withLock { state throws(HTTPServerError) in
+            guard case .idle = state else { throw HTTPServerError("the HTTP server was already started") }
+            state = .starting
+        }
+
+        let retained = Unmanaged.passRetained(self)
+        startupMessages.withLock { $0 = [] }
+        let daemon = address.withSockAddrPointer { sockAddr in
+            let options = daemonOptions(bindingTo: sockAddr)
+            return options.withUnsafeBufferPointer { items in
+                fws_mhd_start_daemon(
+                    daemonFlags(ipv6: address.isIPv6), configuration.port,
+                    mhdAccessHandler, mhdRequestCompleted, mhdRequestStarted, mhdLog,
+                    retained.toOpaque(), items.baseAddress)
+            }
+        }
+        let messages = startupMessages.withLock { messages in
+            defer { messages = nil }
+            return messages ?? []
+        }
+        guard let daemon else {
+            retained.release()
+            lifecycle.withLock { $0 = .idle }
+            let reason = messages.isEmpty ? "libmicrohttpd could not start" : messages.joined(separator: "; ")
+            throw HTTPServerError("cannot listen for HTTP on \(listenDescription): \(reason)")
+        }
+
+        boundPort.store(fws_mhd_bound_port(daemon), ordering: .releasing)
+        let running = RunningDaemon(daemon: daemon, retainedServer: retained)
+        let shutDownMeanwhile = lifecycle.withLock { state in
+            guard case .starting = state else { return true }
+            state = .running(running)
+            return false
+        }
+        if shutDownMeanwhile {
+            // shutdown() ran while MHD was starting and found nothing to stop; stop it here.
+            stop(running)
+            throw HTTPServerError("the HTTP server was shut down while it was starting")
+        }
+        logger.info(
+            "HTTP server listening",
+            metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)"])
+    }
+
+    /// The port bound by ``start()`` (the kernel's choice when port 0 was asked); 0 before start.
+    public var port: UInt16 {
+        boundPort.load(ordering: .acquiring)
+    }
+
+    /// Requests taken on and not yet fully answered (including those whose body is still arriving).
+    public var inFlightRequests: Int {
+        admission.inFlight
+    }
+
+    /// Refuses new requests from now on with ``HTTPRejection/shuttingDown``; requests already
+    /// started finish. Responses sent while draining carry `Connection: close`.
+    public func beginDraining() {
+        admission.beginDraining()
+    }
+
+    /// Drains, waits until every started request is answered, then stops libmicrohttpd.
+    ///
+    /// Waits as long as the responder takes: a suspended connection has no timeout, and stopping
+    /// the daemon while one is suspended is undefined behaviour in libmicrohttpd. Safe to call more
+    /// than once and concurrently; every call returns once the daemon is stopped.
+    public func shutdown() async {
+        beginDraining()
+        await admission.waitUntilDrained()
+
+        enum Step {
+            case stop(RunningDaemon)
+            case waitForOtherCall
+            case done
+        }
+        let step: Step = lifecycle.withLock { state in
+            switch state {
+            case .running(let running):
+                state = .stopping(waiters: [])
+                return .stop(running)
+            case .stopping:
+                return .waitForOtherCall
+            case .idle, .starting, .stopped:
+                state = .stopped
+                return .done
+            }
+        }
+        switch step {
+        case .done:
+            return
+        case .waitForOtherCall:
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let stoppedAlready = lifecycle.withLock { state in
+                    guard case .stopping(var waiters) = state else { return true }
+                    waiters.append(continuation)
+                    state = .stopping(waiters: waiters)
+                    return false
+                }
+                if stoppedAlready { continuation.resume() }
+            }
+        case .stop(let running):
+            stop(running)
+            let waiters = lifecycle.withLock { state in
+                defer { state = .stopped }
+                guard case .stopping(let waiters) = state else { return [CheckedContinuation<Void, Never>]() }
+                return waiters
+            }
+            for waiter in waiters { waiter.resume() }
+            logger.info("HTTP server stopped", metadata: ["http.port": "\(port)"])
+        }
+    }
+
+    /// Stops the daemon and drops its reference to the server.
+    ///
+    /// Quiescing first closes the listening socket to new connections before the connections that
+    /// are left (idle keep-alive ones) are torn down. `MHD_stop_daemon` joins MHD's threads, which
+    /// blocks the caller briefly; that happens once per server.
+    private func stop(_ running: RunningDaemon) {
+        let listenSocket = MHD_quiesce_daemon(running.daemon)
+        MHD_stop_daemon(running.daemon)
+        // After a quiesce MHD leaves the listening socket to the caller, to close after the stop.
+        if listenSocket >= 0 { close(listenSocket) }
+        running.retainedServer.release()
+    }
+
+    /// Records a message libmicrohttpd logged, from whichever thread MHD logged it on.
+    func recordLibraryMessage(_ message: String) {
+        let duringStart = startupMessages.withLock { messages in
+            guard messages != nil else { return false }
+            messages?.append(message)
+            return true
+        }
+        // A start failure is reported through the thrown error instead of twice.
+        if !duringStart {
+            logger.warning("libmicrohttpd reported a problem", metadata: ["mhd.message": "\(message)"])
+        }
+    }
+
+    private var listenDescription: String {
+        configuration.host.contains(":") && !configuration.host.hasPrefix("[")
+            ? "[\(configuration.host)]:\(configuration.port)"
+            : "\(configuration.host):\(configuration.port)"
+    }
+
+    private func daemonFlags(ipv6: Bool) -> UInt32 {
+        var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue
+            | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_ERROR_LOG.rawValue
+        if ipv6 { flags |= MHD_USE_IPv6.rawValue }
+        return flags
+    }
+
+    /// The options besides the callbacks, which the shim adds itself; ends with `MHD_OPTION_END`.
+    ///
+    /// `MHD_OPTION_LISTENING_ADDRESS_REUSE` is left out on purpose. Without it MHD sets
+    /// `SO_REUSEADDR`, which is what lets a restart bind while old connections sit in TIME_WAIT.
+    /// Setting it to 1 adds `SO_REUSEPORT`, and then a second server on the same port starts
+    /// without error and silently shares the traffic with the first.
+    private func daemonOptions(bindingTo sockAddr: UnsafeMutableRawPointer) -> [MHD_OptionItem] {
+        var options = [
+            MHD_OptionItem(option: .CONNECTION_LIMIT, value: configuration.connectionLimit, ptr_value: nil),
+            MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: configuration.connectionTimeoutSeconds, ptr_value: nil),
+            MHD_OptionItem(option: .CONNECTION_MEMORY_LIMIT, value: configuration.connectionMemoryLimitBytes, ptr_value: nil),
+            MHD_OptionItem(option: .SOCK_ADDR, value: 0, ptr_value: sockAddr),
+        ]
+        if configuration.threadPoolSize > 1 {
+            options.append(MHD_OptionItem(option: .THREAD_POOL_SIZE, value: configuration.threadPoolSize, ptr_value: nil))
+        }
+        options.append(MHD_OptionItem(option: .END, value: 0, ptr_value: nil))
+        return options
+    }
+}

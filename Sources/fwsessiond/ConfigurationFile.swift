@@ -1,0 +1,97 @@
+import FirewallSessions
+import StrictJSON
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads the JSON configuration file strictly: an unknown key or a bad value stops the start with
+/// a message naming it (`limits.maxBinds: must be an integer in 1...100000000`).
+enum ConfigurationFile {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Applies the file at `path` over `configuration`.
+    static func apply(path: String, to configuration: inout ServerConfiguration) throws(Failure) {
+        let bytes = try read(path)
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw Failure(description: "\(path): not valid JSON: \(error.reason) at byte \(error.offset)")
+        }
+        do {
+            try apply(value, to: &configuration)
+        } catch {
+            throw Failure(description: "\(path): \(error.field.isEmpty ? "the file" : error.field): \(error.reason)")
+        }
+    }
+
+    /// Applies a parsed document.
+    static func apply(_ value: JSONValue, to configuration: inout ServerConfiguration) throws(JSONFieldError) {
+        var root = try JSONObjectReader(value)
+        if let listen = try root.optionalString("listen") {
+            guard let address = ListenAddress(listen) else {
+                throw JSONFieldError(field: "listen", reason: "must be HOST:PORT with an IP address, e.g. 127.0.0.1:8080 or [::1]:8080")
+            }
+            configuration.listen = address
+        }
+        if let data = try root.optionalString("data") {
+            guard !data.isEmpty else { throw JSONFieldError(field: "data", reason: "must not be empty") }
+            configuration.dataDirectory = data
+        }
+        if let store = try root.optionalEnum("store", ServerConfiguration.StoreKind.self) { configuration.store = store }
+        if let level = try root.optionalString("logLevel") {
+            guard LogLevelName.parse(level) != nil else {
+                throw JSONFieldError(field: "logLevel", reason: "must be one of \(LogLevelName.names.joined(separator: ", "))")
+            }
+            configuration.logLevel = level
+        }
+        if var limits = try root.optionalObject("limits") {
+            func int(_ key: String, _ range: ClosedRange<Int64>) throws(JSONFieldError) -> Int? {
+                try limits.optionalInt(key, in: range).map { Int($0) }
+            }
+            if let value = try int("maxBodyBytes", 1024...1_073_741_824) { configuration.maxBodyBytes = value }
+            if let value = try int("maxConnections", 1...65_536) { configuration.maxConnections = value }
+            if let value = try int("connectionTimeoutSeconds", 1...3600) { configuration.connectionTimeoutSeconds = value }
+            if let value = try int("httpThreads", 1...64) { configuration.httpThreads = value }
+            if let value = try int("maxPendingBindsPerSession", 1...1_000_000) { configuration.settings.maxPendingBindsPerSession = value }
+            if let value = try int("maxBinds", 1...100_000_000) { configuration.settings.maxBinds = value }
+            if let value = try int("maxSessions", 1...100_000_000) { configuration.settings.maxSessions = value }
+            if let value = try int("maxIpFilters", 1...10_000_000) { configuration.settings.maxIPFilters = value }
+            if let value = try int("maxRangesPerFilter", 1...10_000_000) { configuration.settings.maxRangesPerFilter = value }
+            if let value = try int("maxRules", 1...1_000_000) { configuration.settings.maxRules = value }
+            if let value = try int("maxProtocols", 1...1_000_000) { configuration.settings.maxProtocols = value }
+            if let value = try int("recentPeersPerBind", 1...65_536) { configuration.settings.recentPeersPerBind = value }
+            if let value = try int("quotaRetryAfterSeconds", 1...3600) { configuration.settings.quotaRetryAfterSeconds = value }
+            try limits.rejectUnknownKeys()
+        }
+        if var timers = try root.optionalObject("timers") {
+            func seconds(_ key: String) throws(JSONFieldError) -> Double? {
+                try timers.optionalInt(key, in: 1...31_536_000).map { Double($0) }
+            }
+            if let value = try seconds("pendingTimeoutSeconds") { configuration.settings.pendingTimeoutSeconds = value }
+            if let value = try seconds("gracePeriodSeconds") { configuration.settings.gracePeriodSeconds = value }
+            if let value = try seconds("bidirectionalWindowSeconds") { configuration.settings.bidirectionalWindowSeconds = value }
+            try timers.rejectUnknownKeys()
+        }
+        try root.rejectUnknownKeys()
+    }
+
+    private static func read(_ path: String) throws(Failure) -> [UInt8] {
+        guard let file = fopen(path, "rb") else {
+            throw Failure(description: "\(path): cannot open: \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, file)
+            if count > 0 { bytes.append(contentsOf: buffer[0..<count]) }
+            if count < buffer.count { break }
+            if bytes.count > 16 * 1_048_576 { throw Failure(description: "\(path): larger than 16 MiB") }
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,79 @@
+import FirewallSessions
+import MicroHTTPServer
+
+/// Everything `fwsessiond serve` runs with: defaults, then the configuration file, then flags.
+struct ServerConfiguration: Sendable, Equatable {
+    /// Where the durable state lives.
+    enum StoreKind: String, Sendable, CaseIterable {
+        case sqlite
+        case memory
+    }
+
+    /// `HOST:PORT` to listen on.
+    var listen = ListenAddress(host: "127.0.0.1", port: 8080)
+    /// The data folder (the SQLite database lives there).
+    var dataDirectory = "./data"
+    /// sqlite (durable) or memory.
+    var store = StoreKind.sqlite
+    /// trace, debug, info, notice, warning, error, critical.
+    var logLevel = "info"
+    /// HTTP limits.
+    var maxBodyBytes = 1_048_576
+    /// Concurrent connections libmicrohttpd accepts.
+    var maxConnections = 1024
+    /// A connection idle (or sending too slowly) this long is closed.
+    var connectionTimeoutSeconds = 30
+    /// libmicrohttpd polling threads.
+    var httpThreads = 1
+    /// Quotas and timers of the domain.
+    var settings = FirewallSettings()
+
+    /// The HTTP server's part.
+    var httpConfiguration: HTTPServerConfiguration {
+        var http = HTTPServerConfiguration()
+        http.host = listen.host
+        http.port = listen.port
+        http.maxBodyBytes = maxBodyBytes
+        http.connectionLimit = maxConnections
+        http.connectionTimeoutSeconds = connectionTimeoutSeconds
+        http.threadPoolSize = httpThreads
+        return http
+    }
+}
+
+/// `127.0.0.1:8080`, `[::1]:8080`, `0.0.0.0:80`.
+struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    var host: String
+    var port: UInt16
+
+    init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `HOST:PORT` with an IP literal host (IPv6 in brackets); port 0 picks a free port.
+    init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        var host = String(text[..<colon])
+        let portText = text[text.index(after: colon)...]
+        guard !portText.isEmpty, portText.allSatisfy(\.isASCII), portText.allSatisfy(\.isNumber),
+            let port = UInt16(portText)
+        else { return nil }
+        if host.hasPrefix("[") {
+            guard host.hasSuffix("]") else { return nil }
+            host = String(host.dropFirst().dropLast())
+            guard let address = IPAddress(host), address.family == .v6 else { return nil }
+        } else {
+            guard let address = IPAddress(host), address.family == .v4 else { return nil }
+        }
+        self.host = host
+        self.port = port
+    }
+
+    /// Whether only this machine can connect.
+    var isLoopback: Bool {
+        host == "::1" || host.hasPrefix("127.")
+    }
+
+    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
