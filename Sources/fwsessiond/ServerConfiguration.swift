@@ -17,8 +17,8 @@ struct ServerConfiguration: Sendable, Equatable {
     var store = StoreKind.sqlite
     /// trace, debug, info, notice, warning, error, critical.
     var logLevel = "info"
-    /// HTTP limits.
-    var maxBodyBytes = 1_048_576
+    /// Largest request body: a batch of 10,000 IPv6 decisions fits.
+    var maxBodyBytes = 4_194_304
     /// Concurrent connections libmicrohttpd accepts.
     var maxConnections = 1024
     /// A connection idle (or sending too slowly) this long is closed.
