@@ -35,6 +35,7 @@ struct ByteParser {
     /// Keys of all open objects; an object's member `i` is `keys[keyStart + i]`, `values[valueStart + i]`.
     var keys: [String] = []
 
+    /// Prepares to parse `input`, allowing `maxDepth` levels of nesting.
     init(input: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
         self.input = input
         self.maxDepth = maxDepth

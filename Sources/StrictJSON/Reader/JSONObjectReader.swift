@@ -18,7 +18,7 @@
 /// Optional accessors treat an absent key and an explicit `null` alike (nil). Required ones report an absent key as
 /// "is required" and `null` like any other wrong type, e.g. "must be a string". Nested readers track their own keys:
 /// call `rejectUnknownKeys()` on each.
-public struct JSONObjectReader {
+public struct JSONObjectReader: Sendable {
     /// The object being read.
     public let object: JSONObject
     /// Path of this object in the document, `""` for the body itself.

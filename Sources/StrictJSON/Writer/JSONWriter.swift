@@ -13,7 +13,7 @@
 /// json.endObject()
 /// send(json.bytes)
 /// ```
-public struct JSONWriter {
+public struct JSONWriter: Sendable {
     /// The JSON written so far.
     public private(set) var bytes: [UInt8]
 
