@@ -31,6 +31,11 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        .systemLibrary(
+            name: "CGnuTLS",
+            pkgConfig: "gnutls",
+            providers: [.apt(["libgnutls28-dev"])]
+        ),
         .target(
             name: "StrictJSON"
         ),
@@ -67,6 +72,7 @@ let package = Package(
         .target(
             name: "FirewallAPI",
             dependencies: [
+                "CGnuTLS",
                 "FirewallService",
                 "FirewallSessions",
                 "MicroHTTPServer",

@@ -2,49 +2,113 @@ import FirewallService
 import FirewallSessions
 import Logging
 import MicroHTTPServer
+import Synchronization
 
-/// The application behind the HTTP server: routes each request, runs its handler and turns every
-/// failure into problem+json.
-public struct APIResponder: HTTPResponder {
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The application behind the HTTP server: routes each request, checks the caller's token and
+/// role, runs the handler, turns every failure into problem+json, and writes the access log.
+public final class APIResponder: HTTPResponder {
     private let router: Router
+    private let authenticator: Authenticator
     private let logger: Logger
+    private let accessLog: Logger
+    private let nextRequestID = Atomic<UInt64>(0)
 
     /// Builds the responder over a route table.
-    public init(routes: [Route], logger: Logger) {
+    public init(routes: [Route], authenticator: Authenticator = Authenticator(tokens: []), logger: Logger) {
         router = Router(routes: routes)
+        self.authenticator = authenticator
         self.logger = logger
+        var accessLog = logger
+        accessLog[metadataKey: "log"] = "access"
+        self.accessLog = accessLog
     }
 
     /// The routes served, for the contract test against openapi.yaml.
     public var routes: [Route] { router.routes }
 
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
+        let started = Self.monotonicSeconds()
+        let requestID = nextRequestID.wrappingAdd(1, ordering: .relaxed).newValue
+        var route: Route?
+        var principal: Principal?
+        let answer: APIResponse
+        do {
+            let (matched, parameters) = try match(request)
+            route = matched
+            principal = try authorize(request, for: matched)
+            let query = try QueryParameters(request.query)
+            let apiRequest = APIRequest(
+                http: request, route: matched, pathParameters: parameters, query: query,
+                principal: principal ?? .loopback, requestID: requestID)
+            answer = try await matched.handler(apiRequest)
+        } catch let error as APIError {
+            answer = APIResponse(error.response(instance: request.path), hresult: error.hresult)
+        } catch let error as FirewallError {
+            let apiError = APIError(error)
+            answer = APIResponse(apiError.response(instance: request.path), hresult: apiError.hresult)
+        } catch {
+            logger.error(
+                "request failed unexpectedly",
+                metadata: [
+                    "request.id": "\(requestID)", "http.route": "\(route?.template ?? "-")",
+                    "http.method": "\(request.method)", "error": "\(error)",
+                ])
+            let failure = APIError(status: 500, .E_FAIL, "unexpected failure; the server log has the details")
+            answer = APIResponse(failure.response(instance: request.path), hresult: .E_FAIL)
+        }
+        if accessLog.logLevel <= .info {
+            accessLog.info(
+                "request",
+                metadata: [
+                    "request.id": "\(requestID)",
+                    "http.method": "\(request.method)",
+                    "http.route": "\(route?.template ?? "-")",
+                    "http.status": "\(answer.http.status)",
+                    "hresult": "\(answer.hresult.name)",
+                    "latency.ms": "\(Self.milliseconds(since: started))",
+                    "token": "\(principal?.name ?? "-")",
+                ])
+        }
+        return answer.http
+    }
+
+    /// The route for the request, or the 404/405/400 that explains why there is none.
+    private func match(_ request: HTTPRequest) throws(APIError) -> (Route, [String: String]) {
         switch router.match(method: request.method, path: request.path) {
         case .found(let route, let parameters):
-            do {
-                let query = try QueryParameters(request.query)
-                let apiRequest = APIRequest(http: request, route: route, pathParameters: parameters, query: query)
-                return try await route.handler(apiRequest)
-            } catch let error as APIError {
-                return error.response(instance: request.path)
-            } catch let error as FirewallError {
-                return APIError(error).response(instance: request.path)
-            } catch {
-                logger.error(
-                    "request failed unexpectedly",
-                    metadata: ["http.route": "\(route.template)", "http.method": "\(request.method)", "error": "\(error)"])
-                return APIError(status: 500, .E_FAIL, "unexpected failure; the server log has the details")
-                    .response(instance: request.path)
-            }
+            return (route, parameters)
         case .methodNotAllowed(let allowed):
-            return APIError(
+            throw APIError(
                 status: 405, .ERROR_INVALID_FUNCTION, "\(request.method) is not supported on this resource",
-                headers: [(name: "Allow", value: allowed.joined(separator: ", "))]
-            ).response(instance: request.path)
+                headers: [(name: "Allow", value: allowed.joined(separator: ", "))])
         case .notFound:
-            return APIError(status: 404, .ERROR_NOT_FOUND, "no such resource").response(instance: request.path)
+            throw APIError(status: 404, .ERROR_NOT_FOUND, "no such resource")
         case .malformedPath:
-            return APIError.invalid("path", "is not valid percent-encoded UTF-8").response(instance: request.path)
+            throw APIError.invalid("path", "is not valid percent-encoded UTF-8")
+        }
+    }
+
+    /// The caller's principal: 401 without a valid token, 403 when the role does not permit the route.
+    private func authorize(_ request: HTTPRequest, for route: Route) throws(APIError) -> Principal? {
+        guard route.access != .open else { return nil }
+        switch authenticator.authenticate(request.headers["Authorization"]) {
+        case .failure(let failure):
+            let challenge = failure == .missing ? "Bearer realm=\"fwsessiond\"" : "Bearer realm=\"fwsessiond\", error=\"invalid_token\""
+            throw APIError(
+                status: 401, .E_ACCESSDENIED,
+                failure == .missing ? "a bearer token is required (Authorization: Bearer <token>)" : "the bearer token is not valid",
+                headers: [(name: "WWW-Authenticate", value: challenge)])
+        case .success(let principal):
+            guard principal.role.permits(route.access) else {
+                throw APIError(
+                    status: 403, .E_ACCESSDENIED,
+                    "token '\(principal.name)' has role \(principal.role.rawValue), which may not call \(route.method) \(route.template)")
+            }
+            return principal
         }
     }
 
@@ -61,5 +125,16 @@ public struct APIResponder: HTTPResponder {
         @unknown default:
             return APIError(status: 400, .E_INVALIDARG, "the request was refused").response(instance: instance)
         }
+    }
+
+    private static func monotonicSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
+    private static func milliseconds(since start: Double) -> String {
+        let micros = Int(((monotonicSeconds() - start) * 1_000_000).rounded())
+        return "\(micros / 1000).\(String(repeating: "0", count: 3 - String(micros % 1000).count))\(micros % 1000)"
     }
 }

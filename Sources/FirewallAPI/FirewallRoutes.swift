@@ -15,21 +15,21 @@ public enum FirewallRoutes {
         let filters = IPFilterHandlers(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
         let health = HealthHandlers(service: service)
         return [
-            Route("POST", "/sessions", "createSession", sessions.create),
+            Route("POST", "/sessions", "createSession", access: .filter, sessions.create),
             Route("GET", "/sessions", "listSessions", sessions.list),
             Route("GET", "/sessions/{id}", "getSession", sessions.get),
-            Route("DELETE", "/sessions/{id}", "deleteSession", sessions.delete),
+            Route("DELETE", "/sessions/{id}", "deleteSession", access: .filter, sessions.delete),
 
-            Route("POST", "/sessions/{id}/binds", "createBind", binds.create),
+            Route("POST", "/sessions/{id}/binds", "createBind", access: .filter, binds.create),
             Route("GET", "/sessions/{id}/binds", "listBinds", binds.list),
             Route("GET", "/sessions/{id}/binds/{bindId}", "getBind", binds.get),
-            Route("DELETE", "/sessions/{id}/binds/{bindId}", "deleteBind", binds.delete),
-            Route("PUT", "/sessions/{id}/binds/{bindId}/ip-filter", "setBindIpFilter", binds.setIPFilter),
+            Route("DELETE", "/sessions/{id}/binds/{bindId}", "deleteBind", access: .filter, binds.delete),
+            Route("PUT", "/sessions/{id}/binds/{bindId}/ip-filter", "setBindIpFilter", access: .filter, binds.setIPFilter),
 
-            Route("POST", "/sessions/{id}/retroactive-binds", "retroactiveAllowBind", retroactive.allow),
+            Route("POST", "/sessions/{id}/retroactive-binds", "retroactiveAllowBind", access: .filter, retroactive.allow),
 
-            Route("POST", "/decisions", "decide", decisions.decide),
-            Route("POST", "/decisions/batch", "decideBatch", decisions.decideBatch),
+            Route("POST", "/decisions", "decide", access: .filter, decisions.decide),
+            Route("POST", "/decisions/batch", "decideBatch", access: .filter, decisions.decideBatch),
 
             Route("GET", "/protocols", "listProtocols", protocols.list),
             Route("POST", "/protocols", "createProtocol", protocols.create),
@@ -39,25 +39,25 @@ public enum FirewallRoutes {
 
             Route("GET", "/rules", "listRules", rules.list),
             Route("POST", "/rules", "createRule", rules.create),
-            Route("POST", "/rules/evaluate", "evaluateRules", rules.evaluate),
+            Route("POST", "/rules/evaluate", "evaluateRules", access: .filter, rules.evaluate),
             Route("GET", "/rules/{id}", "getRule", rules.get),
             Route("PUT", "/rules/{id}", "replaceRule", rules.replace),
             Route("DELETE", "/rules/{id}", "deleteRule", rules.delete),
 
-            Route("POST", "/ip-filters", "createIpFilter", filters.create),
+            Route("POST", "/ip-filters", "createIpFilter", access: .filter, filters.create),
             Route("GET", "/ip-filters", "listIpFilters", filters.list),
             Route("GET", "/ip-filters/{id}", "getIpFilter", filters.get),
-            Route("DELETE", "/ip-filters/{id}", "deleteIpFilter", filters.delete),
-            Route("POST", "/ip-filters/{id}/include-range", "includeIpRange", filters.includeRange),
-            Route("POST", "/ip-filters/{id}/exclude-range", "excludeIpRange", filters.excludeRange),
-            Route("POST", "/ip-filters/{id}/include-filter", "includeIpFilter", filters.includeFilter),
-            Route("POST", "/ip-filters/{id}/exclude-filter", "excludeIpFilter", filters.excludeFilter),
+            Route("DELETE", "/ip-filters/{id}", "deleteIpFilter", access: .filter, filters.delete),
+            Route("POST", "/ip-filters/{id}/include-range", "includeIpRange", access: .filter, filters.includeRange),
+            Route("POST", "/ip-filters/{id}/exclude-range", "excludeIpRange", access: .filter, filters.excludeRange),
+            Route("POST", "/ip-filters/{id}/include-filter", "includeIpFilter", access: .filter, filters.includeFilter),
+            Route("POST", "/ip-filters/{id}/exclude-filter", "excludeIpFilter", access: .filter, filters.excludeFilter),
             Route("GET", "/ip-filters/{id}/contains", "ipFilterContains", filters.contains),
-            Route("POST", "/ip-filters/{id}/clone", "cloneIpFilter", filters.clone),
+            Route("POST", "/ip-filters/{id}/clone", "cloneIpFilter", access: .filter, filters.clone),
             Route("GET", "/ip-filters/{id}/compare", "compareIpFilters", filters.compare),
 
-            Route("GET", "/healthz", "health", health.health),
-            Route("GET", "/readyz", "ready", health.ready),
+            Route("GET", "/healthz", "health", access: .open, health.health),
+            Route("GET", "/readyz", "ready", access: .open, health.ready),
         ]
     }
 }

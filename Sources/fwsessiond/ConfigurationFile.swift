@@ -1,3 +1,4 @@
+import FirewallAPI
 import FirewallSessions
 import StrictJSON
 
@@ -76,7 +77,32 @@ enum ConfigurationFile {
             if let value = try seconds("bidirectionalWindowSeconds") { configuration.settings.bidirectionalWindowSeconds = value }
             try timers.rejectUnknownKeys()
         }
+        if let tokens = try root.optionalObjectArray("tokens") {
+            configuration.tokens = try parseTokens(tokens)
+        }
         try root.rejectUnknownKeys()
+    }
+
+    /// `[{"name", "role", "sha256"}]`: names unique, roles known, hashes 64 hex digits.
+    private static func parseTokens(_ entries: [JSONObjectReader]) throws(JSONFieldError) -> [AccessToken] {
+        var tokens: [AccessToken] = []
+        for var entry in entries {
+            let name = try entry.requiredString("name")
+            guard !name.isEmpty, name.count <= 64, name.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
+                throw JSONFieldError(field: entry.path(of: "name"), reason: "must be 1 to 64 printable characters without spaces")
+            }
+            guard !tokens.contains(where: { $0.name == name }) else {
+                throw JSONFieldError(field: entry.path(of: "name"), reason: "is used by another token")
+            }
+            let role = try entry.requiredEnum("role", Role.self)
+            let hash = try entry.requiredString("sha256")
+            guard hash.utf8.count == 64, let token = AccessToken(name: name, role: role, sha256Hex: hash) else {
+                throw JSONFieldError(field: entry.path(of: "sha256"), reason: "must be the SHA-256 of the token as 64 hex digits")
+            }
+            try entry.rejectUnknownKeys()
+            tokens.append(token)
+        }
+        return tokens
     }
 
     private static func read(_ path: String) throws(Failure) -> [UInt8] {

@@ -6,6 +6,6 @@ struct FWSessiond: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fwsessiond",
         abstract: "HTTP/JSON control plane for firewall sessions and RetroactiveAllowBind.",
-        subcommands: [ServeCommand.self, RoutesCommand.self],
+        subcommands: [ServeCommand.self, TokenCommand.self, RoutesCommand.self],
         defaultSubcommand: ServeCommand.self)
 }

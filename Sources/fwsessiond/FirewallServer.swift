@@ -26,7 +26,8 @@ struct FirewallServer: Service {
         let service = try FirewallService(persistence: persistence, settings: configuration.settings, logger: logger)
         let routes = FirewallRoutes.make(service: service, settings: configuration.settings)
         let http = HTTPServer(
-            configuration: configuration.httpConfiguration, responder: APIResponder(routes: routes, logger: logger),
+            configuration: configuration.httpConfiguration,
+            responder: APIResponder(routes: routes, authenticator: Authenticator(tokens: configuration.tokens), logger: logger),
             logger: logger)
         return FirewallServer(configuration: configuration, service: service, http: http, logger: logger)
     }
@@ -38,6 +39,9 @@ struct FirewallServer: Service {
         } catch {
             await service.close()
             throw error
+        }
+        if configuration.tokens.isEmpty {
+            logger.warning("no access tokens configured: every caller on this machine may use the API; listening on loopback only")
         }
         let address = ListenAddress(host: configuration.listen.host, port: http.port)
         logger.notice(

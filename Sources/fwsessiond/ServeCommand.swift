@@ -72,6 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             configuration.logLevel = logLevel
         }
+        if let problem = configuration.insecureListenProblem { throw ValidationError(problem) }
         return configuration
     }
 }

@@ -1,3 +1,4 @@
+import FirewallAPI
 import FirewallSessions
 import MicroHTTPServer
 
@@ -27,6 +28,19 @@ struct ServerConfiguration: Sendable, Equatable {
     var httpThreads = 1
     /// Quotas and timers of the domain.
     var settings = FirewallSettings()
+    /// Bearer tokens (hashed); none means access control is off and only loopback is allowed.
+    var tokens: [AccessToken] = []
+
+    /// Why this configuration must not run, if it must not: without tokens, anyone who can reach
+    /// the port could open holes in the firewall, so only loopback is allowed.
+    var insecureListenProblem: String? {
+        guard tokens.isEmpty, !listen.isLoopback else { return nil }
+        return """
+            refusing to listen on \(listen) without access tokens: anyone who can reach it could open the firewall. \
+            Create a token with `fwsessiond token create --role admin --name NAME`, add the printed entry to \
+            "tokens" in the configuration file, or listen on 127.0.0.1.
+            """
+    }
 
     /// The HTTP server's part.
     var httpConfiguration: HTTPServerConfiguration {

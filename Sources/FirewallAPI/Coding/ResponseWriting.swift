@@ -136,17 +136,18 @@ extension JSONWriter {
 /// Builds JSON responses.
 enum JSONResponse {
     static func make(
-        status: Int = 200, headers extra: [(name: String, value: String)] = [], _ write: (inout JSONWriter) -> Void
-    ) -> HTTPResponse {
+        status: Int = 200, headers extra: [(name: String, value: String)] = [], hresult: HResult = .S_OK,
+        _ write: (inout JSONWriter) -> Void
+    ) -> APIResponse {
         var writer = JSONWriter(reservingCapacity: 512)
         write(&writer)
         var headers = HTTPHeaders([(name: "Content-Type", value: "application/json")])
         for header in extra { headers.add(name: header.name, value: header.value) }
-        return HTTPResponse(status: status, headers: headers, body: writer.bytes)
+        return APIResponse(HTTPResponse(status: status, headers: headers, body: writer.bytes), hresult: hresult)
     }
 
     /// 201 with `Location`.
-    static func created(at location: String, _ write: (inout JSONWriter) -> Void) -> HTTPResponse {
+    static func created(at location: String, _ write: (inout JSONWriter) -> Void) -> APIResponse {
         make(status: 201, headers: [(name: "Location", value: location)], write)
     }
 }

@@ -8,7 +8,7 @@ struct BindHandlers: Sendable {
     let service: FirewallService
 
     /// `POST /sessions/{id}/binds`: records a pending bind.
-    func create(_ request: APIRequest) async throws -> HTTPResponse {
+    func create(_ request: APIRequest) async throws -> APIResponse {
         var body = try request.jsonBody()
         let (transport, address) = try decodingFields { () throws(JSONFieldError) in
             let transport = try body.requiredEnum("protocol", TransportProtocol.self)
@@ -22,7 +22,7 @@ struct BindHandlers: Sendable {
     }
 
     /// `GET /sessions/{id}/binds`.
-    func list(_ request: APIRequest) async throws -> HTTPResponse {
+    func list(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly(["limit", "cursor", "state"])
         var state: BindState?
         if let text = request.query["state"] {
@@ -35,7 +35,7 @@ struct BindHandlers: Sendable {
     }
 
     /// `GET /sessions/{id}/binds/{bindId}`.
-    func get(_ request: APIRequest) async throws -> HTTPResponse {
+    func get(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly([])
         let bindID = try request.bindID()
         let bind = try await service.bind(sessionID: request.parameter("id"), bindID: bindID)
@@ -43,7 +43,7 @@ struct BindHandlers: Sendable {
     }
 
     /// `DELETE /sessions/{id}/binds/{bindId}`: the bind becomes terminating.
-    func delete(_ request: APIRequest) async throws -> HTTPResponse {
+    func delete(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly([])
         try request.requireNoBody()
         let bindID = try request.bindID()
@@ -52,7 +52,7 @@ struct BindHandlers: Sendable {
     }
 
     /// `PUT /sessions/{id}/binds/{bindId}/ip-filter`: IFWXConnection::SetIpFilter.
-    func setIPFilter(_ request: APIRequest) async throws -> HTTPResponse {
+    func setIPFilter(_ request: APIRequest) async throws -> APIResponse {
         var body = try request.jsonBody()
         let maxRanges = FirewallSettings().maxRangesPerFilter
         let filter = try decodingFields { () throws(JSONFieldError) in

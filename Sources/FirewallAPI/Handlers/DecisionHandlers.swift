@@ -11,7 +11,7 @@ struct DecisionHandlers: Sendable {
     static let maxBatch = 10_000
 
     /// `POST /decisions`.
-    func decide(_ request: APIRequest) async throws -> HTTPResponse {
+    func decide(_ request: APIRequest) async throws -> APIResponse {
         var body = try request.jsonBody()
         let query = try decodingFields { () throws(JSONFieldError) in
             let query = try Self.query(&body)
@@ -23,7 +23,7 @@ struct DecisionHandlers: Sendable {
     }
 
     /// `POST /decisions/batch`: all or nothing; one bad item fails the batch naming its index.
-    func decideBatch(_ request: APIRequest) async throws -> HTTPResponse {
+    func decideBatch(_ request: APIRequest) async throws -> APIResponse {
         var body = try request.jsonBody()
         let queries = try decodingFields { () throws(JSONFieldError) in
             guard let items = try body.optionalArray("decisions") else {
@@ -50,8 +50,8 @@ struct DecisionHandlers: Sendable {
         for decision in decisions { writer.decision(decision) }
         writer.endArray()
         writer.endObject()
-        return HTTPResponse(
-            status: 200, headers: HTTPHeaders([(name: "Content-Type", value: "application/json")]), body: writer.bytes)
+        return APIResponse(HTTPResponse(
+            status: 200, headers: HTTPHeaders([(name: "Content-Type", value: "application/json")]), body: writer.bytes))
     }
 
     static func query(_ body: inout JSONObjectReader) throws(JSONFieldError) -> DecisionQuery {

@@ -7,7 +7,7 @@ struct HealthHandlers: Sendable {
     let service: FirewallService
 
     /// `GET /healthz`: the process is up and serving.
-    func health(_ request: APIRequest) async throws -> HTTPResponse {
+    func health(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly([])
         return JSONResponse.make { writer in
             writer.beginObject()
@@ -17,7 +17,7 @@ struct HealthHandlers: Sendable {
     }
 
     /// `GET /readyz`: the durable store is open and writable (else 503 with the reason).
-    func ready(_ request: APIRequest) async throws -> HTTPResponse {
+    func ready(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly([])
         if let failure = service.storeFailure {
             throw APIError(FirewallError(.ERROR_WRITE_FAULT, "the durable store cannot be written: \(failure.message)"))

@@ -9,7 +9,7 @@ struct IPFilterHandlers: Sendable {
     let maxRangesPerFilter: Int
 
     /// `POST /ip-filters`: includes applied, then excludes.
-    func create(_ request: APIRequest) async throws -> HTTPResponse {
+    func create(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly([])
         var body = try request.jsonBody()
         let maxRanges = maxRangesPerFilter
@@ -29,49 +29,49 @@ struct IPFilterHandlers: Sendable {
     }
 
     /// `GET /ip-filters`.
-    func list(_ request: APIRequest) async throws -> HTTPResponse {
+    func list(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly(["limit", "cursor"])
         let page = try await service.listIPFilters(page: try request.query.page())
         return JSONResponse.make { $0.page(page) { $0.ipFilter($1) } }
     }
 
     /// `GET /ip-filters/{id}`.
-    func get(_ request: APIRequest) async throws -> HTTPResponse {
+    func get(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly([])
         let filter = try await service.ipFilter(request.parameter("id"))
         return JSONResponse.make { $0.ipFilter(filter) }
     }
 
     /// `DELETE /ip-filters/{id}`: 204, or ERROR_BUSY while an allowed bind references it.
-    func delete(_ request: APIRequest) async throws -> HTTPResponse {
+    func delete(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly([])
         try request.requireNoBody()
         try await service.deleteIPFilter(request.parameter("id"))
-        return HTTPResponse(status: 204)
+        return APIResponse(status: 204)
     }
 
     /// `POST /ip-filters/{id}/include-range` (IncludeRange).
-    func includeRange(_ request: APIRequest) async throws -> HTTPResponse {
+    func includeRange(_ request: APIRequest) async throws -> APIResponse {
         try await modify(request) { range in .includeRange(range) }
     }
 
     /// `POST /ip-filters/{id}/exclude-range` (ExcludeRange).
-    func excludeRange(_ request: APIRequest) async throws -> HTTPResponse {
+    func excludeRange(_ request: APIRequest) async throws -> APIResponse {
         try await modify(request) { range in .excludeRange(range) }
     }
 
     /// `POST /ip-filters/{id}/include-filter` (IncludeFilter).
-    func includeFilter(_ request: APIRequest) async throws -> HTTPResponse {
+    func includeFilter(_ request: APIRequest) async throws -> APIResponse {
         try await modify(request) { id in .includeFilter(id: id) }
     }
 
     /// `POST /ip-filters/{id}/exclude-filter` (ExcludeFilter).
-    func excludeFilter(_ request: APIRequest) async throws -> HTTPResponse {
+    func excludeFilter(_ request: APIRequest) async throws -> APIResponse {
         try await modify(request) { id in .excludeFilter(id: id) }
     }
 
     /// `GET /ip-filters/{id}/contains?address=` (IsIncluded).
-    func contains(_ request: APIRequest) async throws -> HTTPResponse {
+    func contains(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly(["address"])
         guard let text = request.query["address"] else { throw APIError.invalid("address", "is required") }
         guard let address = IPAddress(text) else {
@@ -89,7 +89,7 @@ struct IPFilterHandlers: Sendable {
     }
 
     /// `POST /ip-filters/{id}/clone` (Clone).
-    func clone(_ request: APIRequest) async throws -> HTTPResponse {
+    func clone(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly([])
         try request.requireNoBody()
         let filter = try await service.cloneIPFilter(request.parameter("id"))
@@ -97,7 +97,7 @@ struct IPFilterHandlers: Sendable {
     }
 
     /// `GET /ip-filters/{id}/compare?other=` (Compare, with the relation between the sets).
-    func compare(_ request: APIRequest) async throws -> HTTPResponse {
+    func compare(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly(["other"])
         guard let other = request.query["other"], !other.isEmpty else { throw APIError.invalid("other", "is required") }
         let relation = try await service.compareIPFilters(request.parameter("id"), other)
@@ -113,7 +113,7 @@ struct IPFilterHandlers: Sendable {
     }
 
     private func modify(_ request: APIRequest, _ operation: @escaping @Sendable (IPRange) -> IPFilterOperation) async throws
-        -> HTTPResponse
+        -> APIResponse
     {
         try request.query.allowOnly([])
         var body = try request.jsonBody()
@@ -127,7 +127,7 @@ struct IPFilterHandlers: Sendable {
     }
 
     private func modify(_ request: APIRequest, _ operation: @escaping @Sendable (String) -> IPFilterOperation) async throws
-        -> HTTPResponse
+        -> APIResponse
     {
         try request.query.allowOnly([])
         var body = try request.jsonBody()

@@ -8,21 +8,21 @@ struct ProtocolHandlers: Sendable {
     let service: FirewallService
 
     /// `GET /protocols`.
-    func list(_ request: APIRequest) async throws -> HTTPResponse {
+    func list(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly(["limit", "cursor"])
         let (page, version) = try await service.protocols(page: try request.query.page())
         return JSONResponse.make(headers: [RuleHandlers.etag(version)]) { $0.page(page) { $0.protocolDefinition($1) } }
     }
 
     /// `GET /protocols/{guid}`.
-    func get(_ request: APIRequest) async throws -> HTTPResponse {
+    func get(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly([])
         let (definition, version) = try await service.protocolDefinition(try Self.guid(request))
         return JSONResponse.make(headers: [RuleHandlers.etag(version)]) { $0.protocolDefinition(definition) }
     }
 
     /// `POST /protocols`: the GUID is optional (a random one is chosen).
-    func create(_ request: APIRequest) async throws -> HTTPResponse {
+    func create(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly([])
         let definition = try Self.definition(from: request, pathGUID: nil)
         let (created, version) = try await service.createProtocol(definition, ifMatch: try request.ifMatchPolicyVersion())
@@ -32,7 +32,7 @@ struct ProtocolHandlers: Sendable {
     }
 
     /// `PUT /protocols/{guid}`.
-    func replace(_ request: APIRequest) async throws -> HTTPResponse {
+    func replace(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly([])
         let definition = try Self.definition(from: request, pathGUID: try Self.guid(request))
         let (replaced, version) = try await service.replaceProtocol(definition, ifMatch: try request.ifMatchPolicyVersion())
@@ -40,13 +40,13 @@ struct ProtocolHandlers: Sendable {
     }
 
     /// `DELETE /protocols/{guid}`.
-    func delete(_ request: APIRequest) async throws -> HTTPResponse {
+    func delete(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly([])
         try request.requireNoBody()
         let version = try await service.deleteProtocol(try Self.guid(request), ifMatch: try request.ifMatchPolicyVersion())
         var headers = HTTPHeaders()
         headers.add(name: "ETag", value: "\"\(version)\"")
-        return HTTPResponse(status: 204, headers: headers)
+        return APIResponse(status: 204, headers: headers)
     }
 
     private static func guid(_ request: APIRequest) throws(APIError) -> ProtocolGUID {

@@ -9,7 +9,7 @@ struct RetroactiveAllowBindHandler: Sendable {
     let maxRangesPerFilter: Int
 
     /// Check 1 (the body is valid) happens here; checks 2 to 7 in `FirewallState`.
-    func allow(_ request: APIRequest) async throws -> HTTPResponse {
+    func allow(_ request: APIRequest) async throws -> APIResponse {
         var body = try request.jsonBody()
         let maxRanges = maxRangesPerFilter
         let allowRequest = try decodingFields { () throws(JSONFieldError) in
@@ -38,7 +38,7 @@ struct RetroactiveAllowBindHandler: Sendable {
             }
         }
         let result = try await service.retroactiveAllowBind(sessionID: request.parameter("id"), allowRequest)
-        return JSONResponse.make { writer in
+        return JSONResponse.make(hresult: result.hresult) { writer in
             writer.beginObject()
             writer.field("hresult", result.hresult.name)
             writer.field("code", result.hresult.code)

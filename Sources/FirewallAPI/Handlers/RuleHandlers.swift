@@ -10,21 +10,21 @@ struct RuleHandlers: Sendable {
     static func etag(_ version: Int64) -> (name: String, value: String) { (name: "ETag", value: "\"\(version)\"") }
 
     /// `GET /rules`: in evaluation order, the default rule last.
-    func list(_ request: APIRequest) async throws -> HTTPResponse {
+    func list(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly(["limit", "cursor"])
         let (page, version) = try await service.rules(page: try request.query.page())
         return JSONResponse.make(headers: [Self.etag(version)]) { $0.page(page) { $0.rule($1) } }
     }
 
     /// `GET /rules/{id}`.
-    func get(_ request: APIRequest) async throws -> HTTPResponse {
+    func get(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly([])
         let (rule, version) = try await service.rule(request.parameter("id"))
         return JSONResponse.make(headers: [Self.etag(version)]) { $0.rule(rule) }
     }
 
     /// `POST /rules`.
-    func create(_ request: APIRequest) async throws -> HTTPResponse {
+    func create(_ request: APIRequest) async throws -> APIResponse {
         let spec = try Self.spec(from: request)
         let (rule, version) = try await service.createRule(spec, ifMatch: try request.ifMatchPolicyVersion())
         return JSONResponse.make(status: 201, headers: [(name: "Location", value: "/rules/\(rule.rule.id)"), Self.etag(version)]) {
@@ -33,7 +33,7 @@ struct RuleHandlers: Sendable {
     }
 
     /// `PUT /rules/{id}`: replaces the rule (and moves it when `position` is given).
-    func replace(_ request: APIRequest) async throws -> HTTPResponse {
+    func replace(_ request: APIRequest) async throws -> APIResponse {
         let spec = try Self.spec(from: request)
         let (rule, version) = try await service.replaceRule(
             request.parameter("id"), spec, ifMatch: try request.ifMatchPolicyVersion())
@@ -41,17 +41,17 @@ struct RuleHandlers: Sendable {
     }
 
     /// `DELETE /rules/{id}`: 204 with the new ETag.
-    func delete(_ request: APIRequest) async throws -> HTTPResponse {
+    func delete(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly([])
         try request.requireNoBody()
         let version = try await service.deleteRule(request.parameter("id"), ifMatch: try request.ifMatchPolicyVersion())
         var headers = HTTPHeaders()
         headers.add(name: Self.etag(version).name, value: Self.etag(version).value)
-        return HTTPResponse(status: 204, headers: headers)
+        return APIResponse(status: 204, headers: headers)
     }
 
     /// `POST /rules/evaluate`: a dry run, like HostAccessCheck.
-    func evaluate(_ request: APIRequest) async throws -> HTTPResponse {
+    func evaluate(_ request: APIRequest) async throws -> APIResponse {
         var body = try request.jsonBody()
         enum Subject: Sendable {
             case session(String)

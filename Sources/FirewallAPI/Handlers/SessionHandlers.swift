@@ -8,7 +8,7 @@ struct SessionHandlers: Sendable {
     let service: FirewallService
 
     /// `POST /sessions`.
-    func create(_ request: APIRequest) async throws -> HTTPResponse {
+    func create(_ request: APIRequest) async throws -> APIResponse {
         var body = try request.jsonBody()
         let newSession = try decodingFields { () throws(JSONFieldError) in
             let id = try body.optionalString("id")
@@ -34,7 +34,7 @@ struct SessionHandlers: Sendable {
     }
 
     /// `GET /sessions`.
-    func list(_ request: APIRequest) async throws -> HTTPResponse {
+    func list(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly(["limit", "cursor", "state", "user", "clientAddress"])
         var filter = SessionFilter()
         if let state = request.query["state"] {
@@ -54,14 +54,14 @@ struct SessionHandlers: Sendable {
     }
 
     /// `GET /sessions/{id}`.
-    func get(_ request: APIRequest) async throws -> HTTPResponse {
+    func get(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly([])
         let session = try await service.session(request.parameter("id"))
         return JSONResponse.make { $0.session(session) }
     }
 
     /// `DELETE /sessions/{id}`: the session and its binds become terminating.
-    func delete(_ request: APIRequest) async throws -> HTTPResponse {
+    func delete(_ request: APIRequest) async throws -> APIResponse {
         try request.query.allowOnly([])
         try request.requireNoBody()
         let session = try await service.terminateSession(request.parameter("id"))

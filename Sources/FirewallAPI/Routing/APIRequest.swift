@@ -12,6 +12,10 @@ public struct APIRequest: Sendable {
     public let pathParameters: [String: String]
     /// The decoded query.
     public let query: QueryParameters
+    /// Who is calling.
+    public let principal: Principal
+    /// A number for this request, shared by its access and audit log lines.
+    public let requestID: UInt64
 
     /// A path parameter (always present: the route matched).
     func parameter(_ name: String) -> String { pathParameters[name] ?? "" }

@@ -30,13 +30,13 @@ extension IPAddress {
 }
 
 /// Parses test literals; a typo in a test table traps instead of hiding.
-func address(_ text: String) -> IPAddress {
+func ip(_ text: String) -> IPAddress {
     guard let address = IPAddress(text) else { fatalError("bad test address \(text)") }
     return address
 }
 
 /// Parses test literals for ranges.
-func range(_ text: String) -> IPRange {
+func ipRange(_ text: String) -> IPRange {
     switch IPRange.parse(text) {
     case .success(let range): return range
     case .failure(let error): fatalError("bad test range \(text): \(error)")
@@ -44,8 +44,8 @@ func range(_ text: String) -> IPRange {
 }
 
 /// A set from range texts.
-func rangeSet(_ texts: String...) -> IPRangeSet {
-    IPRangeSet(ranges: texts.map(range))
+func ipRangeSet(_ texts: String...) -> IPRangeSet {
+    IPRangeSet(ranges: texts.map(ipRange))
 }
 
 /// Checks the promises of the normalised form: one family per range,

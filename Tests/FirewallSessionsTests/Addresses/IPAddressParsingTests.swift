@@ -111,20 +111,20 @@ struct IPAddressParsingTests {
 
     @Test("an IPv4-mapped address stays IPv6")
     func mappedStaysV6() {
-        let mapped = address("::ffff:192.0.2.1")
+        let mapped = ip("::ffff:192.0.2.1")
         #expect(mapped.family == .v6)
-        #expect(mapped != address("192.0.2.1"))
+        #expect(mapped != ip("192.0.2.1"))
         #expect(mapped.v4Value == nil)
-        #expect(address("192.0.2.1").v4Value == 0xC000_0201)
+        #expect(ip("192.0.2.1").v4Value == 0xC000_0201)
     }
 
     @Test("the unspecified address is the wildcard, in both families")
     func unspecified() {
-        #expect(address("0.0.0.0").isUnspecified)
-        #expect(address("::").isUnspecified)
-        #expect(!address("0.0.0.1").isUnspecified)
-        #expect(!address("::1").isUnspecified)
-        #expect(!address("1::").isUnspecified)
+        #expect(ip("0.0.0.0").isUnspecified)
+        #expect(ip("::").isUnspecified)
+        #expect(!ip("0.0.0.1").isUnspecified)
+        #expect(!ip("::1").isUnspecified)
+        #expect(!ip("1::").isUnspecified)
     }
 
     @Test("orders IPv4 before IPv6, then numerically")
@@ -132,7 +132,7 @@ struct IPAddressParsingTests {
         let sorted = [
             "0.0.0.0", "0.0.0.1", "9.255.255.255", "10.0.0.0", "255.255.255.255",
             "::", "::1", "::ffff:0.0.0.0", "0:0:0:1::", "1::", "2001:db8::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-        ].map(address)
+        ].map(ip)
         for (index, lower) in sorted.enumerated() {
             for higher in sorted[(index + 1)...] {
                 #expect(lower < higher, "\(lower) < \(higher)")
@@ -151,7 +151,7 @@ struct IPAddressParsingTests {
 
     @Test("hashes equal addresses equally and keeps the families apart")
     func hashing() {
-        let set: Set<IPAddress> = [address("0.0.0.1"), address("::1"), address("0:0::1"), address("::0.0.0.1")]
+        let set: Set<IPAddress> = [ip("0.0.0.1"), ip("::1"), ip("0:0::1"), ip("::0.0.0.1")]
         #expect(set.count == 2)
     }
 }

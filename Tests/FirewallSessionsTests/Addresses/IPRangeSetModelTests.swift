@@ -22,7 +22,7 @@ struct IPRangeSetModelTests {
 
         /// Whether the second window starts right after the first, so that
         /// ranges may span both and must coalesce across them.
-        var contiguous: Bool { address(second).offset(from: address(first)) == 256 }
+        var contiguous: Bool { ip(second).offset(from: ip(first)) == 256 }
     }
 
     static let layouts: [Layout] = [
@@ -78,7 +78,7 @@ struct IPRangeSetModelTests {
         init(_ layout: Layout) {
             self.layout = layout
             contiguous = layout.contiguous
-            let bases = [address(layout.first), address(layout.second)]
+            let bases = [ip(layout.first), ip(layout.second)]
             addresses = bases.flatMap { base in (0..<256).map { base.advanced(by: $0) } }
             let modelled = Set(addresses)
             var outside: [IPAddress] = []

@@ -32,8 +32,8 @@ struct IPRangeSetRelationTests {
 
     @Test("all five relations", arguments: cases)
     func relation(first: [String], second: [String], expected: IPRangeSetRelation) {
-        let a = IPRangeSet(ranges: first.map(range))
-        let b = IPRangeSet(ranges: second.map(range))
+        let a = IPRangeSet(ranges: first.map(ipRange))
+        let b = IPRangeSet(ranges: second.map(ipRange))
         #expect(a.relation(to: b) == expected)
         let mirrored: IPRangeSetRelation =
             switch expected {

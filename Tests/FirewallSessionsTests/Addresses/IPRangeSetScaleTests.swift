@@ -69,24 +69,24 @@ struct IPRangeSetScaleTests {
         #expect(wrong == 0)
         // Addresses of the other family, and below the base, are never in.
         #expect(!set.contains(layout.base.advanced(by: -1)))
-        #expect(!set.contains(layout.base.family == .v4 ? address("::") : address("255.255.255.255")))
+        #expect(!set.contains(layout.base.family == .v4 ? ip("::") : ip("255.255.255.255")))
     }
 
     @Test("contains on 100,000 IPv4 ranges")
     func containsV4() {
-        Self.check(Layout(base: address("10.0.0.0"), seed: 100), seed: 101)
+        Self.check(Layout(base: ip("10.0.0.0"), seed: 100), seed: 101)
     }
 
     @Test("contains on 100,000 IPv6 ranges across the 64-bit word carry")
     func containsV6() {
         // The span crosses from high = 0 to high = 1 halfway through.
-        let base = address("::ffff:ffff:ffff:ffff").advanced(by: -(Self.rangeCount / 2 * Self.slotSize))
+        let base = ip("::ffff:ffff:ffff:ffff").advanced(by: -(Self.rangeCount / 2 * Self.slotSize))
         Self.check(Layout(base: base, seed: 200), seed: 201)
     }
 
     @Test("builds 100,000 ranges one include at a time, then removes every other one")
     func incrementalBuild() {
-        let layout = Layout(base: address("10.0.0.0"), seed: 300)
+        let layout = Layout(base: ip("10.0.0.0"), seed: 300)
         let ranges = layout.ranges
         var set = IPRangeSet()
         // In ascending order each include lands at the end: O(log n) each.

@@ -42,8 +42,8 @@ struct IPRangeTests {
     @Test("parses and normalises", arguments: accepted)
     func accepts(text: String, lower: String, upper: String, normalised: String) throws {
         let parsed = try IPRange.parse(text).get()
-        #expect(parsed.lower == address(lower))
-        #expect(parsed.upper == address(upper))
+        #expect(parsed.lower == ip(lower))
+        #expect(parsed.upper == ip(upper))
         #expect(parsed.description == normalised)
         // The normalised text reads back as the same range.
         #expect(IPRange(normalised) == parsed)
@@ -93,11 +93,11 @@ struct IPRangeTests {
 
     @Test("builds only ordered, single-family ranges")
     func initialiser() {
-        #expect(IPRange(lower: address("10.0.0.1"), upper: address("10.0.0.0")) == nil)
-        #expect(IPRange(lower: address("255.255.255.255"), upper: address("::")) == nil)
-        #expect(IPRange(lower: address("::"), upper: address("255.255.255.255")) == nil)
-        #expect(IPRange(lower: address("10.0.0.0"), upper: address("10.0.0.0")) == IPRange(single: address("10.0.0.0")))
-        #expect(IPRange(lower: address("::"), upper: address("::1"))?.description == "::/127")
+        #expect(IPRange(lower: ip("10.0.0.1"), upper: ip("10.0.0.0")) == nil)
+        #expect(IPRange(lower: ip("255.255.255.255"), upper: ip("::")) == nil)
+        #expect(IPRange(lower: ip("::"), upper: ip("255.255.255.255")) == nil)
+        #expect(IPRange(lower: ip("10.0.0.0"), upper: ip("10.0.0.0")) == IPRange(single: ip("10.0.0.0")))
+        #expect(IPRange(lower: ip("::"), upper: ip("::1"))?.description == "::/127")
     }
 
     static let networks: [(String, Int, String?)] = [
@@ -117,22 +117,22 @@ struct IPRangeTests {
 
     @Test("builds CIDR blocks from a network and a prefix length", arguments: networks)
     func network(network: String, prefixLength: Int, expected: String?) {
-        #expect(IPRange(network: address(network), prefixLength: prefixLength)?.description == expected)
+        #expect(IPRange(network: ip(network), prefixLength: prefixLength)?.description == expected)
     }
 
     @Test("knows its prefix length only when it is one block")
     func prefixLength() {
-        #expect(range("10.0.0.0/8").prefixLength == 8)
-        #expect(range("10.0.0.7").prefixLength == 32)
-        #expect(range("::7").prefixLength == 128)
-        #expect(range("::/0").prefixLength == 0)
-        #expect(range("0.0.0.0/0").prefixLength == 0)
-        #expect(range("10.0.0.1-10.0.0.2").prefixLength == nil)
-        #expect(range("10.0.0.0-10.0.0.2").prefixLength == nil)
+        #expect(ipRange("10.0.0.0/8").prefixLength == 8)
+        #expect(ipRange("10.0.0.7").prefixLength == 32)
+        #expect(ipRange("::7").prefixLength == 128)
+        #expect(ipRange("::/0").prefixLength == 0)
+        #expect(ipRange("0.0.0.0/0").prefixLength == 0)
+        #expect(ipRange("10.0.0.1-10.0.0.2").prefixLength == nil)
+        #expect(ipRange("10.0.0.0-10.0.0.2").prefixLength == nil)
         // Every power-of-two-sized, aligned span is a block; no other is.
         for size in 1...64 {
             for start in 0..<64 {
-                let candidate = range("10.0.0.\(start)-10.0.0.\(min(255, start + size - 1))")
+                let candidate = ipRange("10.0.0.\(start)-10.0.0.\(min(255, start + size - 1))")
                 let isBlock = size.nonzeroBitCount == 1 && start % size == 0
                 #expect((candidate.prefixLength != nil) == isBlock, "\(candidate)")
             }
@@ -141,16 +141,16 @@ struct IPRangeTests {
 
     @Test("contains its ends and nothing outside, nor the other family")
     func contains() {
-        let block = range("10.0.0.0/24")
-        #expect(block.contains(address("10.0.0.0")))
-        #expect(block.contains(address("10.0.0.255")))
-        #expect(!block.contains(address("9.255.255.255")))
-        #expect(!block.contains(address("10.0.1.0")))
-        #expect(!block.contains(address("::ffff:10.0.0.1")))
-        #expect(!block.contains(address("::a00:1")))
-        let everything = range("::/0")
-        #expect(everything.contains(address("::")))
-        #expect(everything.contains(address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")))
-        #expect(!everything.contains(address("0.0.0.0")))
+        let block = ipRange("10.0.0.0/24")
+        #expect(block.contains(ip("10.0.0.0")))
+        #expect(block.contains(ip("10.0.0.255")))
+        #expect(!block.contains(ip("9.255.255.255")))
+        #expect(!block.contains(ip("10.0.1.0")))
+        #expect(!block.contains(ip("::ffff:10.0.0.1")))
+        #expect(!block.contains(ip("::a00:1")))
+        let everything = ipRange("::/0")
+        #expect(everything.contains(ip("::")))
+        #expect(everything.contains(ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")))
+        #expect(!everything.contains(ip("0.0.0.0")))
     }
 }

@@ -17,9 +17,9 @@ struct SocketAddressTests {
     ]
 
     @Test("accepts", arguments: accepted)
-    func accepts(text: String, ip: String, port: UInt16, canonical: String) throws {
+    func accepts(text: String, host: String, port: UInt16, canonical: String) throws {
         let parsed = try SocketAddress.parse(text).get()
-        #expect(parsed == SocketAddress(ip: address(ip), port: port))
+        #expect(parsed == SocketAddress(ip: ip(host), port: port))
         #expect(parsed.description == canonical)
         #expect(SocketAddress(canonical) == parsed)
     }

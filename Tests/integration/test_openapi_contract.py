@@ -1,0 +1,146 @@
+"""openapi.yaml is a valid OpenAPI 3.1 document and describes exactly the routes the server serves.
+
+The server's route table is printed by `fwsessiond routes` (`METHOD /path/{param} operationId` per
+line); it must equal the set of (method, path, operationId) in openapi.yaml, both ways. Every
+operation must declare at least one problem+json error response, and every 2xx JSON response a
+schema.
+
+The binary is $FWSESSIOND_BIN, or .build/debug/fwsessiond under the repository root.
+"""
+import os
+import pathlib
+import subprocess
+
+import pytest
+import yaml
+from openapi_spec_validator import validate
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+SPEC_PATH = REPO / "openapi.yaml"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def binary_path() -> pathlib.Path:
+    """$FWSESSIOND_BIN (absolute, or relative to the working directory or else to the repository
+    root), or .build/debug/fwsessiond under the repository root."""
+    path = pathlib.Path(os.environ.get("FWSESSIOND_BIN", ".build/debug/fwsessiond"))
+    if path.is_absolute():
+        return path
+    if "FWSESSIOND_BIN" in os.environ and path.exists():
+        return path.resolve()
+    return REPO / path
+
+
+@pytest.fixture(scope="module")
+def spec():
+    with SPEC_PATH.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def operations(spec):
+    """(method, path, operation) for every operation of the document."""
+    for path, item in spec["paths"].items():
+        for method in HTTP_METHODS:
+            if method in item:
+                yield method.upper(), path, item[method]
+
+
+def resolve(spec, node):
+    """Follows local `$ref`s (`#/components/...`) until a non-reference object."""
+    seen = set()
+    while isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"]
+        assert ref.startswith("#/"), f"only local references are expected, got {ref}"
+        assert ref not in seen, f"reference cycle at {ref}"
+        seen.add(ref)
+        node = spec
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def test_openapi_document_is_valid(spec):
+    assert spec["openapi"].startswith("3.1")
+    validate(spec)
+
+
+def test_operation_ids_are_unique(spec):
+    ids = [op["operationId"] for _, _, op in operations(spec)]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    assert not duplicates, f"duplicate operationIds in openapi.yaml: {duplicates}"
+
+
+def test_routes_match_openapi(spec):
+    binary = binary_path()
+    if not binary.exists():
+        pytest.fail(f"fwsessiond binary not found at {binary}; build it (make build) or set FWSESSIOND_BIN")
+    result = subprocess.run(
+        [str(binary), "routes"], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert result.returncode == 0, f"`fwsessiond routes` failed ({result.returncode}):\n{result.stderr}"
+
+    served = set()
+    for line in result.stdout.splitlines():
+        if not line.strip():
+            continue
+        parts = line.split()
+        assert len(parts) == 3, f"unexpected line from `fwsessiond routes`: {line!r}"
+        served.add((parts[0].upper(), parts[1], parts[2]))
+    assert served, "`fwsessiond routes` printed no routes"
+
+    documented = {(method, path, op["operationId"]) for method, path, op in operations(spec)}
+
+    def listing(entries):
+        return "\n".join(f"  {m} {p} {o}" for m, p, o in sorted(entries, key=lambda e: (e[1], e[0])))
+
+    missing = served - documented
+    extra = documented - served
+    message = []
+    if missing:
+        message.append("served by the server but missing from openapi.yaml:\n" + listing(missing))
+    if extra:
+        message.append("in openapi.yaml but not served by the server:\n" + listing(extra))
+    assert not missing and not extra, "\n".join(message)
+
+
+def test_every_operation_declares_a_problem_response(spec):
+    lacking = []
+    for method, path, op in operations(spec):
+        has_problem = False
+        for status, response in op.get("responses", {}).items():
+            if not str(status)[0] in "45":
+                continue
+            content = resolve(spec, response).get("content", {})
+            if "application/problem+json" in content and "schema" in content["application/problem+json"]:
+                has_problem = True
+        if not has_problem:
+            lacking.append(f"{method} {path} ({op['operationId']})")
+    assert not lacking, "operations without an application/problem+json error response:\n  " + "\n  ".join(lacking)
+
+
+def test_every_success_json_response_has_a_schema(spec):
+    lacking = []
+    for method, path, op in operations(spec):
+        successes = [s for s in op.get("responses", {}) if str(s).startswith("2")]
+        if not successes:
+            lacking.append(f"{method} {path}: no 2xx response")
+        for status in successes:
+            content = resolve(spec, op["responses"][status]).get("content", {})
+            for media_type, media in content.items():
+                if media_type == "application/json" or media_type.endswith("+json"):
+                    if "schema" not in media:
+                        lacking.append(f"{method} {path} {status} {media_type}: no schema")
+    assert not lacking, "\n  ".join(["2xx JSON responses without a schema:", *lacking])
+
+
+def test_error_responses_use_the_problem_schema(spec):
+    problem_ref = "#/components/schemas/Problem"
+    wrong = []
+    for method, path, op in operations(spec):
+        for status, response in op.get("responses", {}).items():
+            if str(status)[0] not in "45":
+                continue
+            content = resolve(spec, response).get("content", {})
+            for media_type, media in content.items():
+                if media_type != "application/problem+json" or media.get("schema", {}).get("$ref") != problem_ref:
+                    wrong.append(f"{method} {path} {status} {media_type}")
+    assert not wrong, "error responses not application/problem+json with the Problem schema:\n  " + "\n  ".join(wrong)
