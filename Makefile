@@ -11,7 +11,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LISTEN ?= 127.0.0.1:8080
 DATA ?= ./data
 
-.PHONY: run test deps apt-deps python-deps build build-release unit-test integration-test clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: run test deps apt-deps python-deps build build-release unit-test integration-test fuzz clean
 
 ## Install, build (release) and run the server on its defaults: SQLite under ./data, loopback.
 run: apt-deps build-release
@@ -19,7 +21,7 @@ run: apt-deps build-release
 
 ## Install, build and run every test: Swift unit and integration tests, then the Python suite
 ## against the real binary.
-test: deps build unit-test integration-test
+test: deps build unit-test integration-test fuzz
 
 deps: apt-deps python-deps
 
@@ -44,6 +46,20 @@ unit-test:
 
 integration-test:
 	FWSESSIOND_BIN=$(CURDIR)/.build/debug/fwsessiond $(PYTHON) -m pytest -q Tests/integration
+
+## libFuzzer over every request route (in process) and every text parser, for a bounded time each.
+## Any crash, trap or 5xx answer fails the run; the inputs tried are printed.
+fuzz: build
+	$(SWIFT) build -c release --package-path Tests/Fuzz --scratch-path .build-fuzz \
+		-Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library
+	rm -rf .build-fuzz/corpus && $(PYTHON) Tests/Fuzz/seeds.py .build/debug/fwsessiond .build-fuzz/corpus
+	mkdir -p test-artifacts
+	for fuzzer in RequestFuzzer ParserFuzzer; do \
+		seeds=$$( [ $$fuzzer = RequestFuzzer ] && echo request || echo parser ); \
+		.build-fuzz/release/$$fuzzer .build-fuzz/corpus/$$seeds -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			-artifact_prefix=test-artifacts/$$fuzzer- -print_final_stats=1 2>&1 | grep -E "^(Done|stat::number_of_executed_units|==|SUMMARY)|Fatal|fatal" ; \
+		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
 
 clean:
 	rm -rf .build

@@ -12,7 +12,14 @@ let package = Package(
     name: "fwsessiond",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "fwsessiond", targets: ["fwsessiond"])
+        .executable(name: "fwsessiond", targets: ["fwsessiond"]),
+        // Libraries for the fuzz harness and the benchmark peer, which live in packages of their own.
+        .library(name: "FirewallAPI", targets: ["FirewallAPI"]),
+        .library(name: "FirewallService", targets: ["FirewallService"]),
+        .library(name: "FirewallSessions", targets: ["FirewallSessions"]),
+        .library(name: "FirewallPersistence", targets: ["FirewallPersistence"]),
+        .library(name: "StrictJSON", targets: ["StrictJSON"]),
+        .library(name: "MicroHTTPServer", targets: ["MicroHTTPServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

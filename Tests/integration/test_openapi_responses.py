@@ -313,7 +313,8 @@ def test_sessions(api):
     created = api.call("POST", "/sessions", 201, body)
     assert created.headers["Location"] == "/sessions/ws17-1"
     problem(api.call("POST", "/sessions", 409, body), "FWX_E_ALREADY_EXISTS")
-    problem(api.call("POST", "/sessions", 400, {"clientAdress": "10.1.2.3"}), "E_INVALIDARG", field="clientAdress")
+    problem(api.call("POST", "/sessions", 400, {"clientAddress": "10.1.2.3", "clientAdress": "10.1.2.3"}),
+            "E_INVALIDARG", field="clientAdress")
     problem(api.call("POST", "/sessions", 415, raw=b'{"clientAddress": "10.1.2.3"}', content_type="text/plain"),
             "E_INVALIDARG")
     other = api.call("POST", "/sessions", 201, {"clientAddress": "2001:db8::7", "clientType": "securenat"}).json()

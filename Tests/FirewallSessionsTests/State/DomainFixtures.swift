@@ -76,13 +76,19 @@ func makeSettings(_ adjust: (inout FirewallSettings) -> Void = { _ in }) -> Fire
     return settings
 }
 
-/// Runs `body` and returns the `FirewallError` it threw, or nil when it succeeded.
-func captureError<Result>(_ body: () throws(FirewallError) -> Result) -> FirewallError? {
+/// Runs `body` and returns the `FirewallError` it threw, or nil when it succeeded; any other
+/// error is recorded as an issue.
+func captureError<Result>(
+    sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Result
+) -> FirewallError? {
     do {
         _ = try body()
         return nil
-    } catch {
+    } catch let error as FirewallError {
         return error
+    } catch {
+        Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
+        return nil
     }
 }
 
@@ -93,16 +99,16 @@ struct World: Sendable {
     var changes = ChangeSet()
 }
 
-/// A world at `t0` whose policy holds `rules` (by default one rule allowing everything to All
-/// Users), with the setup's own changes cleared.
+/// A world at `t0` whose policy holds `protocols` and `rules` (by default one rule allowing
+/// everything to All Users); the setup's own changes are cleared unless `keepSetupChanges`.
 func makeWorld(
     settings: FirewallSettings = FirewallSettings(), rules: [RuleSpec] = [makeRule()],
-    protocols: [ProtocolDefinition] = [], now: Timestamp = t0
+    protocols: [ProtocolDefinition] = [], now: Timestamp = t0, keepSetupChanges: Bool = false
 ) throws(FirewallError) -> World {
     var world = World(state: FirewallState(settings: settings), now: now)
     for definition in protocols { _ = try world.state.createProtocol(definition, now: now, changes: &world.changes) }
     for rule in rules { _ = try world.state.createRule(rule, now: now, changes: &world.changes) }
-    world.changes = ChangeSet()
+    if !keepSetupChanges { world.changes = ChangeSet() }
     return world
 }
 

@@ -152,8 +152,6 @@ struct RetroactiveAllowBindTests {
     func firstFailingCheckDecides(_ testCase: CheckOrderCase) throws {
         var (world, sessionID, request) = try testCase.build()
         world.clearChanges()
-        let before = world.state.bind(BindID(rawValue: 0), inSession: sessionID)
-        _ = before
         if testCase.expected.isSuccess {
             let result = try world.state.retroactiveAllowBind(
                 sessionID: sessionID, request, now: world.now, changes: &world.changes)
