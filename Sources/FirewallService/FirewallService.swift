@@ -35,6 +35,15 @@ public struct FirewallService: Sendable {
     /// Nil when the durable store is open and writable, else why not (for `/readyz`).
     public var storeFailure: PersistenceError? { persistence.failure }
 
+    /// For reads and decisions: waits until what was seen is durable, so nobody is shown a change
+    /// that a crash could still undo. While the store is failing, answers from memory instead:
+    /// the data plane keeps getting decisions when the disk is full.
+    private func visible<T>(_ result: Durable<T>) async -> T {
+        try? await persistence.waitDurable(result.ticket)
+        return result.value
+    }
+
+    /// For changes: returns only once the change is on disk; a commit failure is 503 ERROR_WRITE_FAULT.
     private func durable<T>(_ result: Durable<T>) async throws(FirewallError) -> T {
         do {
             try await persistence.waitDurable(result.ticket)
@@ -55,7 +64,7 @@ public struct FirewallService: Sendable {
 
     /// One session.
     public func session(_ id: String) async throws(FirewallError) -> Session {
-        try await durable(store.read { state throws(FirewallError) in
+        await visible(try await store.read { state throws(FirewallError) in
             guard let session = state.session(id) else { throw .notFound("session", id) }
             return session
         })
@@ -63,7 +72,7 @@ public struct FirewallService: Sendable {
 
     /// A page of sessions.
     public func listSessions(_ filter: SessionFilter, page: PageRequest) async throws(FirewallError) -> Page<Session> {
-        try await durable(store.read { state in state.listSessions(filter, page: page) })
+        await visible(try await store.read { state in state.listSessions(filter, page: page) })
     }
 
     /// Starts ending a session and its binds.
@@ -86,7 +95,7 @@ public struct FirewallService: Sendable {
 
     /// One bind of a session.
     public func bind(sessionID: String, bindID: BindID) async throws(FirewallError) -> Bind {
-        try await durable(store.read { state throws(FirewallError) in
+        await visible(try await store.read { state throws(FirewallError) in
             guard state.session(sessionID) != nil else { throw .notFound("session", sessionID) }
             guard let bind = state.bind(bindID, inSession: sessionID) else { throw .notFound("bind", bindID.description) }
             return bind
@@ -97,7 +106,7 @@ public struct FirewallService: Sendable {
     public func listBinds(sessionID: String, state bindState: BindState?, page: PageRequest) async throws(FirewallError)
         -> Page<Bind>
     {
-        try await durable(store.read { state throws(FirewallError) in
+        await visible(try await store.read { state throws(FirewallError) in
             try state.listBinds(sessionID: sessionID, state: bindState, page: page)
         })
     }
@@ -129,34 +138,34 @@ public struct FirewallService: Sendable {
 
     /// One decision.
     public func decide(_ query: DecisionQuery) async throws(FirewallError) -> Decision {
-        try await durable(store.decide { state, now in state.decide(query, now: now) })
+        await visible(try await store.decide { state, now in state.decide(query, now: now) })
     }
 
     /// Many decisions in one hop, in order.
     public func decide(batch queries: [DecisionQuery]) async throws(FirewallError) -> [Decision] {
-        try await durable(store.decide { state, now in queries.map { state.decide($0, now: now) } })
+        await visible(try await store.decide { state, now in queries.map { state.decide($0, now: now) } })
     }
 
     // MARK: Policy
 
     /// The ordered rules (default last) and the policy version, read together.
     public func rules(page: PageRequest) async throws(FirewallError) -> (page: Page<PositionedRule>, policyVersion: Int64) {
-        let result = try await durable(store.read { state in PolicyRead(page: state.listRules(page: page), version: state.policyVersion) })
-        return (result.page, result.version)
+        let result = await visible(try await store.read { state in PolicyRead(value: state.listRules(page: page), version: state.policyVersion) })
+        return (result.value, result.version)
     }
 
     /// One rule and the policy version.
     public func rule(_ id: String) async throws(FirewallError) -> (rule: PositionedRule, policyVersion: Int64) {
-        let result = try await durable(store.read { state throws(FirewallError) in
+        let result = await visible(try await store.read { state throws(FirewallError) in
             guard let rule = state.rule(id) else { throw .notFound("rule", id) }
-            return PolicyRead(page: rule, version: state.policyVersion)
+            return PolicyRead(value: rule, version: state.policyVersion)
         })
-        return (result.page, result.version)
+        return (result.value, result.version)
     }
 
     /// The current policy version.
     public func policyVersion() async throws(FirewallError) -> Int64 {
-        try await durable(store.read { state in state.policyVersion })
+        await visible(try await store.read { state in state.policyVersion })
     }
 
     /// Creates a rule; `expectedVersion` (If-Match) must be the current policy version.
@@ -186,17 +195,17 @@ public struct FirewallService: Sendable {
 
     /// A page of protocol definitions and the policy version.
     public func protocols(page: PageRequest) async throws(FirewallError) -> (page: Page<ProtocolDefinition>, policyVersion: Int64) {
-        let result = try await durable(store.read { state in PolicyRead(page: state.listProtocols(page: page), version: state.policyVersion) })
-        return (result.page, result.version)
+        let result = await visible(try await store.read { state in PolicyRead(value: state.listProtocols(page: page), version: state.policyVersion) })
+        return (result.value, result.version)
     }
 
     /// One protocol definition and the policy version.
     public func protocolDefinition(_ guid: ProtocolGUID) async throws(FirewallError) -> (definition: ProtocolDefinition, policyVersion: Int64) {
-        let result = try await durable(store.read { state throws(FirewallError) in
+        let result = await visible(try await store.read { state throws(FirewallError) in
             guard let definition = state.protocolDefinition(guid) else { throw .notFound("protocol definition", guid.description) }
-            return PolicyRead(page: definition, version: state.policyVersion)
+            return PolicyRead(value: definition, version: state.policyVersion)
         })
-        return (result.page, result.version)
+        return (result.value, result.version)
     }
 
     /// Adds a protocol definition.
@@ -230,20 +239,20 @@ public struct FirewallService: Sendable {
     public func evaluate(sessionID: String, protocolGUID: ProtocolGUID) async throws(FirewallError)
         -> (evaluation: RuleEvaluator.Evaluation, policyVersion: Int64)
     {
-        let result = try await durable(store.read { state throws(FirewallError) in
-            PolicyRead(page: try state.evaluate(sessionID: sessionID, protocolGUID: protocolGUID), version: state.policyVersion)
+        let result = await visible(try await store.read { state throws(FirewallError) in
+            PolicyRead(value: try state.evaluate(sessionID: sessionID, protocolGUID: protocolGUID), version: state.policyVersion)
         })
-        return (result.page, result.version)
+        return (result.value, result.version)
     }
 
     /// A dry run of the rules for a user and address.
     public func evaluate(user: SessionUser?, clientAddress: IPAddress, protocolGUID: ProtocolGUID) async throws(FirewallError)
         -> (evaluation: RuleEvaluator.Evaluation, policyVersion: Int64)
     {
-        let result = try await durable(store.read { state in
-            PolicyRead(page: state.evaluate(user: user, clientAddress: clientAddress, protocolGUID: protocolGUID), version: state.policyVersion)
+        let result = await visible(try await store.read { state in
+            PolicyRead(value: state.evaluate(user: user, clientAddress: clientAddress, protocolGUID: protocolGUID), version: state.policyVersion)
         })
-        return (result.page, result.version)
+        return (result.value, result.version)
     }
 
     private func policyChange<T: Sendable>(
@@ -257,9 +266,9 @@ public struct FirewallService: Sendable {
                     "If-Match names policy version \(expectedVersion) but the current version is \(state.policyVersion)")
             }
             let value = try body(&state, now, &changes)
-            return PolicyRead(page: value, version: state.policyVersion)
+            return PolicyRead(value: value, version: state.policyVersion)
         })
-        return (result.page, result.version)
+        return (result.value, result.version)
     }
 
     // MARK: IP filters
@@ -273,7 +282,7 @@ public struct FirewallService: Sendable {
 
     /// One stored filter.
     public func ipFilter(_ id: String) async throws(FirewallError) -> StoredIPFilter {
-        try await durable(store.read { state throws(FirewallError) in
+        await visible(try await store.read { state throws(FirewallError) in
             guard let filter = state.ipFilter(id) else { throw .notFound("IP filter", id) }
             return filter
         })
@@ -281,7 +290,7 @@ public struct FirewallService: Sendable {
 
     /// A page of stored filters.
     public func listIPFilters(page: PageRequest) async throws(FirewallError) -> Page<StoredIPFilter> {
-        try await durable(store.read { state in state.listIPFilters(page: page) })
+        await visible(try await store.read { state in state.listIPFilters(page: page) })
     }
 
     /// IncludeRange, ExcludeRange, IncludeFilter, ExcludeFilter.
@@ -293,7 +302,7 @@ public struct FirewallService: Sendable {
 
     /// IsIncluded.
     public func ipFilterContains(_ id: String, _ address: IPAddress) async throws(FirewallError) -> Bool {
-        try await durable(store.read { state throws(FirewallError) in try state.ipFilterContains(id, address) })
+        await visible(try await store.read { state throws(FirewallError) in try state.ipFilterContains(id, address) })
     }
 
     /// Clone.
@@ -305,7 +314,7 @@ public struct FirewallService: Sendable {
 
     /// Compare.
     public func compareIPFilters(_ id: String, _ otherID: String) async throws(FirewallError) -> IPRangeSetRelation {
-        try await durable(store.read { state throws(FirewallError) in try state.compareIPFilters(id, otherID) })
+        await visible(try await store.read { state throws(FirewallError) in try state.compareIPFilters(id, otherID) })
     }
 
     /// Deletes a stored filter.
@@ -318,6 +327,6 @@ public struct FirewallService: Sendable {
 
 /// A value read together with the policy version it belongs to.
 struct PolicyRead<Value: Sendable>: Sendable {
-    var page: Value
+    var value: Value
     var version: Int64
 }

@@ -157,7 +157,7 @@ def start_server(tmp_path):
     """Starts servers with given arguments; all are stopped when the test ends."""
     started = []
 
-    def start(*args, config=None, data=None, store=None):
+    def start(*args, config=None, data=None, store=None, env=None):
         argv = ["--listen", "127.0.0.1:0", *args]
         if store == "memory":
             argv += ["--store", "memory"]
@@ -167,7 +167,7 @@ def start_server(tmp_path):
             path = tmp_path / f"config-{len(started)}.json"
             path.write_text(json.dumps(config))
             argv += ["--config", str(path)]
-        server = Server(argv).start()
+        server = Server(argv, env=None if env is None else {**os.environ, **env}).start()
         started.append(server)
         return server
 
