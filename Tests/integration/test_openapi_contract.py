@@ -144,3 +144,54 @@ def test_error_responses_use_the_problem_schema(spec):
                 if media_type != "application/problem+json" or media.get("schema", {}).get("$ref") != problem_ref:
                     wrong.append(f"{method} {path} {status} {media_type}")
     assert not wrong, "error responses not application/problem+json with the Problem schema:\n  " + "\n  ".join(wrong)
+
+
+def test_examples_match_their_schemas(spec):
+    """Every example of a request or response body validates against the schema beside it."""
+    from jsonschema import Draft202012Validator, FormatChecker
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    base = "urn:fwsessiond:openapi"
+    registry = Registry().with_resource(base, Resource.from_contents(spec, default_specification=DRAFT202012))
+
+    def escape(token):
+        return token.replace("~", "~0").replace("/", "~1")
+
+    def deref(node, pointer):
+        while isinstance(node, dict) and "$ref" in node:
+            pointer = node["$ref"][1:]
+            node = spec
+            for token in pointer.lstrip("/").split("/"):
+                node = node[token.replace("~1", "/").replace("~0", "~")]
+        return node, pointer
+
+    failures = []
+
+    def check_content(content, pointer):
+        for media_type, media in content.items():
+            if "schema" not in media:
+                continue
+            media_pointer = f"{pointer}/content/{escape(media_type)}"
+            validator = Draft202012Validator(
+                {"$ref": f"{base}#{media_pointer}/schema"}, registry=registry, format_checker=FormatChecker())
+            for name, example in media.get("examples", {}).items():
+                example, _ = deref(example, f"{media_pointer}/examples/{escape(name)}")
+                for error in validator.iter_errors(example["value"]):
+                    failures.append(f"{media_pointer} example {name}: {error.message}")
+
+    for path, item in spec["paths"].items():
+        for method in HTTP_METHODS:
+            if method not in item:
+                continue
+            pointer = f"/paths/{escape(path)}/{method}"
+            operation = item[method]
+            if "requestBody" in operation:
+                body, body_pointer = deref(operation["requestBody"], f"{pointer}/requestBody")
+                check_content(body.get("content", {}), body_pointer)
+            for status, response in operation["responses"].items():
+                response, response_pointer = deref(response, f"{pointer}/responses/{escape(str(status))}")
+                check_content(response.get("content", {}), response_pointer)
+    for name, response in spec.get("components", {}).get("responses", {}).items():
+        check_content(response.get("content", {}), f"/components/responses/{escape(name)}")
+    assert not failures, "examples that do not match their schemas:\n  " + "\n  ".join(sorted(set(failures)))
