@@ -41,6 +41,7 @@ public final class APIResponder: HTTPResponder {
             route = matched
             principal = try authorize(request, for: matched)
             let query = try QueryParameters(request.query)
+            try query.allowOnly(matched.queryParameters)
             let apiRequest = APIRequest(
                 http: request, route: matched, pathParameters: parameters, query: query,
                 principal: principal ?? .loopback, requestID: requestID)

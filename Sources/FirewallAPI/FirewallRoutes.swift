@@ -7,21 +7,22 @@ public enum FirewallRoutes {
     /// Builds the table for a service.
     public static func make(service: FirewallService, settings: FirewallSettings) -> [Route] {
         let sessions = SessionHandlers(service: service)
-        let binds = BindHandlers(service: service)
+        let binds = BindHandlers(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
         let retroactive = RetroactiveAllowBindHandler(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
         let decisions = DecisionHandlers(service: service)
         let rules = RuleHandlers(service: service)
         let protocols = ProtocolHandlers(service: service)
         let filters = IPFilterHandlers(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
         let health = HealthHandlers(service: service)
+        let paging: Set<String> = ["limit", "cursor"]
         return [
             Route("POST", "/sessions", "createSession", access: .filter, sessions.create),
-            Route("GET", "/sessions", "listSessions", sessions.list),
+            Route("GET", "/sessions", "listSessions", query: paging.union(["state", "user", "clientAddress"]), sessions.list),
             Route("GET", "/sessions/{id}", "getSession", sessions.get),
             Route("DELETE", "/sessions/{id}", "deleteSession", access: .filter, sessions.delete),
 
             Route("POST", "/sessions/{id}/binds", "createBind", access: .filter, binds.create),
-            Route("GET", "/sessions/{id}/binds", "listBinds", binds.list),
+            Route("GET", "/sessions/{id}/binds", "listBinds", query: paging.union(["state"]), binds.list),
             Route("GET", "/sessions/{id}/binds/{bindId}", "getBind", binds.get),
             Route("DELETE", "/sessions/{id}/binds/{bindId}", "deleteBind", access: .filter, binds.delete),
             Route("PUT", "/sessions/{id}/binds/{bindId}/ip-filter", "setBindIpFilter", access: .filter, binds.setIPFilter),
@@ -31,13 +32,13 @@ public enum FirewallRoutes {
             Route("POST", "/decisions", "decide", access: .filter, decisions.decide),
             Route("POST", "/decisions/batch", "decideBatch", access: .filter, decisions.decideBatch),
 
-            Route("GET", "/protocols", "listProtocols", protocols.list),
+            Route("GET", "/protocols", "listProtocols", query: paging, protocols.list),
             Route("POST", "/protocols", "createProtocol", protocols.create),
             Route("GET", "/protocols/{guid}", "getProtocol", protocols.get),
             Route("PUT", "/protocols/{guid}", "replaceProtocol", protocols.replace),
             Route("DELETE", "/protocols/{guid}", "deleteProtocol", protocols.delete),
 
-            Route("GET", "/rules", "listRules", rules.list),
+            Route("GET", "/rules", "listRules", query: paging, rules.list),
             Route("POST", "/rules", "createRule", rules.create),
             Route("POST", "/rules/evaluate", "evaluateRules", access: .filter, rules.evaluate),
             Route("GET", "/rules/{id}", "getRule", rules.get),
@@ -45,16 +46,16 @@ public enum FirewallRoutes {
             Route("DELETE", "/rules/{id}", "deleteRule", rules.delete),
 
             Route("POST", "/ip-filters", "createIpFilter", access: .filter, filters.create),
-            Route("GET", "/ip-filters", "listIpFilters", filters.list),
+            Route("GET", "/ip-filters", "listIpFilters", query: paging, filters.list),
             Route("GET", "/ip-filters/{id}", "getIpFilter", filters.get),
             Route("DELETE", "/ip-filters/{id}", "deleteIpFilter", access: .filter, filters.delete),
             Route("POST", "/ip-filters/{id}/include-range", "includeIpRange", access: .filter, filters.includeRange),
             Route("POST", "/ip-filters/{id}/exclude-range", "excludeIpRange", access: .filter, filters.excludeRange),
             Route("POST", "/ip-filters/{id}/include-filter", "includeIpFilter", access: .filter, filters.includeFilter),
             Route("POST", "/ip-filters/{id}/exclude-filter", "excludeIpFilter", access: .filter, filters.excludeFilter),
-            Route("GET", "/ip-filters/{id}/contains", "ipFilterContains", filters.contains),
+            Route("GET", "/ip-filters/{id}/contains", "ipFilterContains", query: ["address"], filters.contains),
             Route("POST", "/ip-filters/{id}/clone", "cloneIpFilter", access: .filter, filters.clone),
-            Route("GET", "/ip-filters/{id}/compare", "compareIpFilters", filters.compare),
+            Route("GET", "/ip-filters/{id}/compare", "compareIpFilters", query: ["other"], filters.compare),
 
             Route("GET", "/healthz", "health", access: .open, health.health),
             Route("GET", "/readyz", "ready", access: .open, health.ready),

@@ -33,6 +33,7 @@ public struct APIError: Error, Sendable {
         fieldErrors = error.fieldErrors
         conflict = error.conflict
         if let seconds = error.retryAfterSeconds { headers.append((name: "Retry-After", value: String(seconds))) }
+        if error.hresult == .ERROR_WRITE_FAULT { headers.append((name: "Retry-After", value: "5")) }
     }
 
     /// E_INVALIDARG naming one field.

@@ -6,6 +6,7 @@ import StrictJSON
 /// `/sessions/{id}/binds`: the client's binds on the external address, and SetIpFilter.
 struct BindHandlers: Sendable {
     let service: FirewallService
+    let maxRangesPerFilter: Int
 
     /// `POST /sessions/{id}/binds`: records a pending bind.
     func create(_ request: APIRequest) async throws -> APIResponse {
@@ -23,7 +24,6 @@ struct BindHandlers: Sendable {
 
     /// `GET /sessions/{id}/binds`.
     func list(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly(["limit", "cursor", "state"])
         var state: BindState?
         if let text = request.query["state"] {
             state = try decodingFields { () throws(JSONFieldError) in
@@ -36,7 +36,6 @@ struct BindHandlers: Sendable {
 
     /// `GET /sessions/{id}/binds/{bindId}`.
     func get(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly([])
         let bindID = try request.bindID()
         let bind = try await service.bind(sessionID: request.parameter("id"), bindID: bindID)
         return JSONResponse.make { $0.bind(bind) }
@@ -44,7 +43,6 @@ struct BindHandlers: Sendable {
 
     /// `DELETE /sessions/{id}/binds/{bindId}`: the bind becomes terminating.
     func delete(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly([])
         try request.requireNoBody()
         let bindID = try request.bindID()
         let bind = try await service.closeBind(sessionID: request.parameter("id"), bindID: bindID)
@@ -53,17 +51,17 @@ struct BindHandlers: Sendable {
 
     /// `PUT /sessions/{id}/binds/{bindId}/ip-filter`: IFWXConnection::SetIpFilter.
     func setIPFilter(_ request: APIRequest) async throws -> APIResponse {
+        let bindID = try request.bindID()
         var body = try request.jsonBody()
-        let maxRanges = FirewallSettings().maxRangesPerFilter
+        let maxRanges = maxRangesPerFilter
         let filter = try decodingFields { () throws(JSONFieldError) in
             guard body.object.count == 1 else {
                 throw JSONFieldError(field: "", reason: "must have exactly one of 'ipFilter' (an object or null) and 'ipFilterId'")
             }
-            let filter = try IPFilterDecoding.bindFilter(&body, maxRanges: maxRanges, nullAllowed: true)
+            let filter = try IPFilterDecoding.bindFilter(&body, maxRanges: maxRanges)
             try body.finish()
             return filter
         }
-        let bindID = try request.bindID()
         let bind = try await service.setIPFilter(sessionID: request.parameter("id"), bindID: bindID, filter: filter)
         return JSONResponse.make { $0.bind(bind) }
     }
@@ -72,7 +70,7 @@ struct BindHandlers: Sendable {
 /// Decodes the `ipFilter` / `ipFilterId` pair that RetroactiveAllowBind and SetIpFilter share.
 enum IPFilterDecoding {
     /// At most one of `ipFilter` (an inline `{"include", "exclude"}` snapshot) and `ipFilterId`.
-    static func bindFilter(_ body: inout JSONObjectReader, maxRanges: Int, nullAllowed: Bool) throws(JSONFieldError)
+    static func bindFilter(_ body: inout JSONObjectReader, maxRanges: Int) throws(JSONFieldError)
         -> BindIPFilter?
     {
         let inlineValue = body.value("ipFilter")
@@ -86,13 +84,13 @@ enum IPFilterDecoding {
         }
         guard let inlineValue, inlineValue != .null else { return nil }
         var filter = try JSONObjectReader(inlineValue, path: "ipFilter")
-        let ranges = try rangeSet(&filter, includeRequired: true, maxRanges: maxRanges)
+        let ranges = try rangeSet(&filter, maxRanges: maxRanges)
         try filter.finish()
         return .inline(ranges)
     }
 
     /// `{"include": [...], "exclude": [...]}` applied to the empty set: includes, then excludes.
-    static func rangeSet(_ body: inout JSONObjectReader, includeRequired: Bool, maxRanges: Int) throws(JSONFieldError)
+    static func rangeSet(_ body: inout JSONObjectReader, maxRanges: Int) throws(JSONFieldError)
         -> IPRangeSet
     {
         guard let include = try body.optionalRanges("include") else {

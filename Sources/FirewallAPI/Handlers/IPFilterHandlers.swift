@@ -10,7 +10,6 @@ struct IPFilterHandlers: Sendable {
 
     /// `POST /ip-filters`: includes applied, then excludes.
     func create(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly([])
         var body = try request.jsonBody()
         let maxRanges = maxRangesPerFilter
         let (include, exclude) = try decodingFields { () throws(JSONFieldError) in
@@ -30,21 +29,18 @@ struct IPFilterHandlers: Sendable {
 
     /// `GET /ip-filters`.
     func list(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly(["limit", "cursor"])
         let page = try await service.listIPFilters(page: try request.query.page())
         return JSONResponse.make { $0.page(page) { $0.ipFilter($1) } }
     }
 
     /// `GET /ip-filters/{id}`.
     func get(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly([])
         let filter = try await service.ipFilter(request.parameter("id"))
         return JSONResponse.make { $0.ipFilter(filter) }
     }
 
     /// `DELETE /ip-filters/{id}`: 204, or ERROR_BUSY while an allowed bind references it.
     func delete(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly([])
         try request.requireNoBody()
         try await service.deleteIPFilter(request.parameter("id"))
         return APIResponse(status: 204)
@@ -72,7 +68,6 @@ struct IPFilterHandlers: Sendable {
 
     /// `GET /ip-filters/{id}/contains?address=` (IsIncluded).
     func contains(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly(["address"])
         guard let text = request.query["address"] else { throw APIError.invalid("address", "is required") }
         guard let address = IPAddress(text) else {
             throw APIError.invalid("address", "must be an IPv4 or IPv6 address without a port")
@@ -90,7 +85,6 @@ struct IPFilterHandlers: Sendable {
 
     /// `POST /ip-filters/{id}/clone` (Clone).
     func clone(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly([])
         try request.requireNoBody()
         let filter = try await service.cloneIPFilter(request.parameter("id"))
         return JSONResponse.created(at: "/ip-filters/\(filter.id)") { $0.ipFilter(filter) }
@@ -98,7 +92,6 @@ struct IPFilterHandlers: Sendable {
 
     /// `GET /ip-filters/{id}/compare?other=` (Compare, with the relation between the sets).
     func compare(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly(["other"])
         guard let other = request.query["other"], !other.isEmpty else { throw APIError.invalid("other", "is required") }
         let relation = try await service.compareIPFilters(request.parameter("id"), other)
         let hresult: HResult = relation == .equal ? .S_OK : .S_FALSE
@@ -115,7 +108,6 @@ struct IPFilterHandlers: Sendable {
     private func modify(_ request: APIRequest, _ operation: @escaping @Sendable (IPRange) -> IPFilterOperation) async throws
         -> APIResponse
     {
-        try request.query.allowOnly([])
         var body = try request.jsonBody()
         let range = try decodingFields { () throws(JSONFieldError) in
             let range = try body.requiredRange("range")
@@ -129,7 +121,6 @@ struct IPFilterHandlers: Sendable {
     private func modify(_ request: APIRequest, _ operation: @escaping @Sendable (String) -> IPFilterOperation) async throws
         -> APIResponse
     {
-        try request.query.allowOnly([])
         var body = try request.jsonBody()
         let otherID = try decodingFields { () throws(JSONFieldError) in
             let id = try body.requiredText("filterId", maxLength: 64)

@@ -9,21 +9,18 @@ struct ProtocolHandlers: Sendable {
 
     /// `GET /protocols`.
     func list(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly(["limit", "cursor"])
         let (page, version) = try await service.protocols(page: try request.query.page())
         return JSONResponse.make(headers: [RuleHandlers.etag(version)]) { $0.page(page) { $0.protocolDefinition($1) } }
     }
 
     /// `GET /protocols/{guid}`.
     func get(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly([])
         let (definition, version) = try await service.protocolDefinition(try Self.guid(request))
         return JSONResponse.make(headers: [RuleHandlers.etag(version)]) { $0.protocolDefinition(definition) }
     }
 
     /// `POST /protocols`: the GUID is optional (a random one is chosen).
     func create(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly([])
         let definition = try Self.definition(from: request, pathGUID: nil)
         let (created, version) = try await service.createProtocol(definition, ifMatch: try request.ifMatchPolicyVersion())
         return JSONResponse.make(
@@ -33,7 +30,6 @@ struct ProtocolHandlers: Sendable {
 
     /// `PUT /protocols/{guid}`.
     func replace(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly([])
         let definition = try Self.definition(from: request, pathGUID: try Self.guid(request))
         let (replaced, version) = try await service.replaceProtocol(definition, ifMatch: try request.ifMatchPolicyVersion())
         return JSONResponse.make(headers: [RuleHandlers.etag(version)]) { $0.protocolDefinition(replaced) }
@@ -41,7 +37,6 @@ struct ProtocolHandlers: Sendable {
 
     /// `DELETE /protocols/{guid}`.
     func delete(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly([])
         try request.requireNoBody()
         let version = try await service.deleteProtocol(try Self.guid(request), ifMatch: try request.ifMatchPolicyVersion())
         var headers = HTTPHeaders()

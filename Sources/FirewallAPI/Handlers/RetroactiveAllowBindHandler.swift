@@ -28,7 +28,7 @@ struct RetroactiveAllowBindHandler: Sendable {
                 guard !flags.contains(flag) else { throw JSONFieldError(field: "flags[\(index)]", reason: "is given twice") }
                 flags.insert(flag)
             }
-            let filter = try IPFilterDecoding.bindFilter(&body, maxRanges: maxRanges, nullAllowed: true)
+            let filter = try IPFilterDecoding.bindFilter(&body, maxRanges: maxRanges)
             try body.finish()
             do throws(FirewallError) {
                 return try RetroactiveAllowBindRequest(

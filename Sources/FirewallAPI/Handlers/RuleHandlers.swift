@@ -11,14 +11,12 @@ struct RuleHandlers: Sendable {
 
     /// `GET /rules`: in evaluation order, the default rule last.
     func list(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly(["limit", "cursor"])
         let (page, version) = try await service.rules(page: try request.query.page())
         return JSONResponse.make(headers: [Self.etag(version)]) { $0.page(page) { $0.rule($1) } }
     }
 
     /// `GET /rules/{id}`.
     func get(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly([])
         let (rule, version) = try await service.rule(request.parameter("id"))
         return JSONResponse.make(headers: [Self.etag(version)]) { $0.rule(rule) }
     }
@@ -42,7 +40,6 @@ struct RuleHandlers: Sendable {
 
     /// `DELETE /rules/{id}`: 204 with the new ETag.
     func delete(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly([])
         try request.requireNoBody()
         let version = try await service.deleteRule(request.parameter("id"), ifMatch: try request.ifMatchPolicyVersion())
         var headers = HTTPHeaders()
@@ -94,7 +91,6 @@ struct RuleHandlers: Sendable {
     }
 
     static func spec(from request: APIRequest) throws(APIError) -> RuleSpec {
-        try request.query.allowOnly([])
         var body = try request.jsonBody()
         return try decodingFields { () throws(JSONFieldError) in
             let name = try body.requiredText("name")
@@ -125,9 +121,8 @@ struct RuleHandlers: Sendable {
             return .any
         case .array(let items)?:
             return .only(try guids(items, field: "protocols"))
-        case .object?:
-            guard let value = body.object["protocols"] else { return .any }
-            var inner = try JSONObjectReader(value, path: "protocols")
+        case .object(let object)?:
+            var inner = try JSONObjectReader(.object(object), path: "protocols")
             guard let items = try inner.optionalArray("except") else {
                 throw JSONFieldError(field: "protocols.except", reason: "is required")
             }

@@ -35,7 +35,6 @@ struct SessionHandlers: Sendable {
 
     /// `GET /sessions`.
     func list(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly(["limit", "cursor", "state", "user", "clientAddress"])
         var filter = SessionFilter()
         if let state = request.query["state"] {
             filter.state = try decodingFields { () throws(JSONFieldError) in
@@ -55,14 +54,12 @@ struct SessionHandlers: Sendable {
 
     /// `GET /sessions/{id}`.
     func get(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly([])
         let session = try await service.session(request.parameter("id"))
         return JSONResponse.make { $0.session(session) }
     }
 
     /// `DELETE /sessions/{id}`: the session and its binds become terminating.
     func delete(_ request: APIRequest) async throws -> APIResponse {
-        try request.query.allowOnly([])
         try request.requireNoBody()
         let session = try await service.terminateSession(request.parameter("id"))
         return JSONResponse.make { $0.session(session) }

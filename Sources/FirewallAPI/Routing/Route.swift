@@ -16,18 +16,21 @@ public struct Route: Sendable {
     public let operationID: String
     /// What the caller's role must permit.
     public let access: RouteAccess
+    /// The query parameters it accepts; any other is E_INVALIDARG (typos are not ignored).
+    public let queryParameters: Set<String>
     let segments: [Segment]
     let handler: @Sendable (APIRequest) async throws -> APIResponse
 
     /// Creates a route; `access` defaults to any role for GET and to `admin` otherwise.
     public init(
         _ method: String, _ template: String, _ operationID: String, access: RouteAccess? = nil,
-        _ handler: @escaping @Sendable (APIRequest) async throws -> APIResponse
+        query queryParameters: Set<String> = [], _ handler: @escaping @Sendable (APIRequest) async throws -> APIResponse
     ) {
         self.method = method
         self.template = template
         self.operationID = operationID
         self.access = access ?? (method == "GET" ? .read : .admin)
+        self.queryParameters = queryParameters
         self.handler = handler
         segments = template.split(separator: "/").map { part in
             part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))

@@ -147,7 +147,7 @@ struct RuleEvaluatorTests {
     func builtIns() {
         let table = BuiltInProtocols.all.map { ($0.name, $0.guid.description, $0.isBuiltIn) }
         #expect(table.map(\.0) == ["FTP", "H.323", "RTSP", "SIP", "PPTP", "TFTP"])
-        #expect(table.allSatisfy(\.2))
+        #expect(table.allSatisfy { $0.2 })
         #expect(BuiltInProtocols.sip.guid.description == "6b1e1a3c-2f9e-4c55-9a50-6d9b0b1f0c21")
         #expect(BuiltInProtocols.ftp.primaryConnections == [PrimaryConnection(transport: .tcp, ports: 21...21, direction: .outbound)])
         #expect(Set(table.map(\.1)).count == table.count)

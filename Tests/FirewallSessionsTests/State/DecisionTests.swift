@@ -302,18 +302,18 @@ struct DecisionTests {
         try world.allow(ipFilter: .stored(id: filter.id))
         #expect(try world.decide(from: "192.0.2.5:1", to: Self.bound).reason == .ipFilter)
 
-        _ = try world.state.modifyIPFilter(filter.id, .includeRange(range("192.0.2.0/24")), now: world.now, changes: &world.changes)
+        _ = try world.modifyIPFilter(filter.id, .includeRange(range("192.0.2.0/24")))
         #expect(try world.decide(from: "192.0.2.5:1", to: Self.bound).reason == .allowed)
 
-        _ = try world.state.modifyIPFilter(filter.id, .excludeRange(range("192.0.2.5")), now: world.now, changes: &world.changes)
+        _ = try world.modifyIPFilter(filter.id, .excludeRange(range("192.0.2.5")))
         #expect(try world.decide(from: "192.0.2.5:1", to: Self.bound).reason == .ipFilter)
         #expect(try world.decide(from: "192.0.2.6:1", to: Self.bound).reason == .allowed)
 
         // SetIpFilter lifts or replaces the restriction.
-        _ = try world.state.setIPFilter(sessionID: "s1", bindID: bind.id, filter: nil, now: world.now, changes: &world.changes)
+        _ = try world.setIPFilter(sessionID: "s1", bindID: bind.id, filter: nil)
         #expect(try world.decide(from: "192.0.2.5:1", to: Self.bound).reason == .allowed)
-        _ = try world.state.setIPFilter(
-            sessionID: "s1", bindID: bind.id, filter: .inline(rangeSet("203.0.113.0/24")), now: world.now, changes: &world.changes)
+        _ = try world.setIPFilter(
+            sessionID: "s1", bindID: bind.id, filter: .inline(rangeSet("203.0.113.0/24")))
         #expect(try world.decide(from: "192.0.2.6:1", to: Self.bound).reason == .ipFilter)
     }
 
@@ -323,16 +323,16 @@ struct DecisionTests {
         try world.makeSession()
         let bind = try world.makeBind()
         let pendingError = captureError {
-            try world.state.setIPFilter(sessionID: "s1", bindID: bind.id, filter: nil, now: world.now, changes: &world.changes)
+            try world.setIPFilter(sessionID: "s1", bindID: bind.id, filter: nil)
         }
         #expect(pendingError?.hresult == .ERROR_INVALID_STATE)
         try world.close(bind.id)
         let closedError = captureError {
-            try world.state.setIPFilter(sessionID: "s1", bindID: bind.id, filter: nil, now: world.now, changes: &world.changes)
+            try world.setIPFilter(sessionID: "s1", bindID: bind.id, filter: nil)
         }
         #expect(closedError?.hresult == .FWX_E_TERMINATING)
         let missing = captureError {
-            try world.state.setIPFilter(sessionID: "s1", bindID: bind.id, filter: .stored(id: "f-404"), now: world.now, changes: &world.changes)
+            try world.setIPFilter(sessionID: "s1", bindID: bind.id, filter: .stored(id: "f-404"))
         }
         #expect(missing?.hresult == .ERROR_NOT_FOUND)
         #expect(missing?.fieldErrors.map(\.field) == ["ipFilterId"])

@@ -175,6 +175,60 @@ extension World {
         try state.createRule(spec, now: now, changes: &changes)
     }
 
+    // The state's other operations, with the clock and the change collector filled in. They are
+    // methods (one access to the world) so that tests can call them inside closures: a closure
+    // that touched `world.state` and `world.changes` at once would be a dynamic exclusivity
+    // violation on the captured variable.
+
+    @discardableResult
+    mutating func retroactiveAllowBind(sessionID: String, _ request: RetroactiveAllowBindRequest) throws(FirewallError)
+        -> RetroactiveAllowBindResult
+    {
+        try state.retroactiveAllowBind(sessionID: sessionID, request, now: now, changes: &changes)
+    }
+
+    @discardableResult
+    mutating func setIPFilter(sessionID: String, bindID: BindID, filter: BindIPFilter?) throws(FirewallError) -> Bind {
+        try state.setIPFilter(sessionID: sessionID, bindID: bindID, filter: filter, now: now, changes: &changes)
+    }
+
+    @discardableResult
+    mutating func modifyIPFilter(_ id: String, _ operation: IPFilterOperation) throws(FirewallError) -> StoredIPFilter {
+        try state.modifyIPFilter(id, operation, now: now, changes: &changes)
+    }
+
+    @discardableResult
+    mutating func cloneIPFilter(_ id: String) throws(FirewallError) -> StoredIPFilter {
+        try state.cloneIPFilter(id, now: now, changes: &changes)
+    }
+
+    mutating func deleteIPFilter(_ id: String) throws(FirewallError) {
+        try state.deleteIPFilter(id, changes: &changes)
+    }
+
+    @discardableResult
+    mutating func replaceRule(_ id: String, _ spec: RuleSpec) throws(FirewallError) -> PositionedRule {
+        try state.replaceRule(id, spec, now: now, changes: &changes)
+    }
+
+    mutating func deleteRule(_ id: String) throws(FirewallError) {
+        try state.deleteRule(id, now: now, changes: &changes)
+    }
+
+    @discardableResult
+    mutating func createProtocol(_ definition: ProtocolDefinition) throws(FirewallError) -> ProtocolDefinition {
+        try state.createProtocol(definition, now: now, changes: &changes)
+    }
+
+    @discardableResult
+    mutating func replaceProtocol(_ definition: ProtocolDefinition) throws(FirewallError) -> ProtocolDefinition {
+        try state.replaceProtocol(definition, now: now, changes: &changes)
+    }
+
+    mutating func deleteProtocol(_ guid: ProtocolGUID) throws(FirewallError) {
+        try state.deleteProtocol(guid, now: now, changes: &changes)
+    }
+
     /// Moves the fake clock forward and runs the timers that fell due.
     mutating func advance(by seconds: Double) {
         now = now.adding(seconds)

@@ -41,7 +41,7 @@ struct IPFilterStateTests {
         world.advance(to: 5)
 
         func apply(_ operation: IPFilterOperation) throws -> [String] {
-            try world.state.modifyIPFilter(target.id, operation, now: world.now, changes: &world.changes).ranges.ranges.map(\.description)
+            try world.modifyIPFilter(target.id, operation).ranges.ranges.map(\.description)
         }
 
         #expect(try apply(.includeRange(range("203.0.113.0/24"))) == ["198.51.100.0/24", "203.0.113.0/24"])
@@ -62,24 +62,24 @@ struct IPFilterStateTests {
         let target = try world.makeFilter(include: ["198.51.100.0/24"])
         world.clearChanges()
         let missingTarget = captureError {
-            try world.state.modifyIPFilter("f-404", .includeRange(range("10.0.0.1")), now: world.now, changes: &world.changes)
+            try world.modifyIPFilter("f-404", .includeRange(range("10.0.0.1")))
         }
         #expect(missingTarget?.hresult == .ERROR_NOT_FOUND)
         let missingOperand = captureError {
-            try world.state.modifyIPFilter(target.id, .includeFilter(id: "f-404"), now: world.now, changes: &world.changes)
+            try world.modifyIPFilter(target.id, .includeFilter(id: "f-404"))
         }
         #expect(missingOperand?.hresult == .ERROR_NOT_FOUND)
         #expect(missingOperand?.fieldErrors.map(\.field) == ["filterId"])
         #expect(captureError {
-            try world.state.modifyIPFilter(target.id, .excludeFilter(id: "f-404"), now: world.now, changes: &world.changes)
+            try world.modifyIPFilter(target.id, .excludeFilter(id: "f-404"))
         }?.hresult == .ERROR_NOT_FOUND)
         #expect(captureError { try world.state.ipFilterContains("f-404", address("10.0.0.1")) }?.hresult == .ERROR_NOT_FOUND)
-        #expect(captureError { try world.state.cloneIPFilter("f-404", now: world.now, changes: &world.changes) }?.hresult == .ERROR_NOT_FOUND)
+        #expect(captureError { try world.cloneIPFilter("f-404") }?.hresult == .ERROR_NOT_FOUND)
         #expect(captureError { try world.state.compareIPFilters("f-404", target.id) }?.hresult == .ERROR_NOT_FOUND)
         let other = captureError { try world.state.compareIPFilters(target.id, "f-404") }
         #expect(other?.hresult == .ERROR_NOT_FOUND)
         #expect(other?.fieldErrors.map(\.field) == ["other"])
-        #expect(captureError { try world.state.deleteIPFilter("f-404", changes: &world.changes) }?.hresult == .ERROR_NOT_FOUND)
+        #expect(captureError { try world.deleteIPFilter("f-404") }?.hresult == .ERROR_NOT_FOUND)
         #expect(world.state.ipFilter(target.id) == target)
         #expect(world.changes.isEmpty)
     }
@@ -98,12 +98,12 @@ struct IPFilterStateTests {
         var world = try makeWorld()
         let original = try world.makeFilter(include: ["198.51.100.0/24"], exclude: ["198.51.100.13"])
         world.advance(to: 9)
-        let copy = try world.state.cloneIPFilter(original.id, now: world.now, changes: &world.changes)
+        let copy = try world.cloneIPFilter(original.id)
         #expect(copy.id != original.id)
         #expect(copy.ranges == original.ranges)
         #expect(copy.createdAt == t0.adding(9))
         #expect(try world.state.compareIPFilters(original.id, copy.id) == .equal)
-        _ = try world.state.modifyIPFilter(copy.id, .includeRange(range("10.0.0.1")), now: world.now, changes: &world.changes)
+        _ = try world.modifyIPFilter(copy.id, .includeRange(range("10.0.0.1")))
         #expect(world.state.ipFilter(original.id) == original)
         #expect(try world.state.compareIPFilters(original.id, copy.id) == .subset)
     }
@@ -137,22 +137,22 @@ struct IPFilterStateTests {
 
         // Pending binds hold no reference.
         let unreferenced = try world.makeFilter(include: ["192.0.2.0/24"])
-        try world.state.deleteIPFilter(unreferenced.id, changes: &world.changes)
+        try world.deleteIPFilter(unreferenced.id)
         #expect(world.state.ipFilter(unreferenced.id) == nil)
 
         try world.allow(session: "s1", .udp, "0.0.0.0:40000", ipFilter: .stored(id: filter.id))
         try world.allow(session: "s1", .udp, "0.0.0.0:40001", ipFilter: .stored(id: filter.id))
         world.clearChanges()
 
-        let busy = captureError { try world.state.deleteIPFilter(filter.id, changes: &world.changes) }
+        let busy = captureError { try world.deleteIPFilter(filter.id) }
         #expect(busy?.hresult == .ERROR_BUSY)
         #expect(world.state.ipFilter(filter.id) != nil)
         #expect(world.changes.isEmpty)
 
         try world.close(first.id)
-        #expect(captureError { try world.state.deleteIPFilter(filter.id, changes: &world.changes) }?.hresult == .ERROR_BUSY)
+        #expect(captureError { try world.deleteIPFilter(filter.id) }?.hresult == .ERROR_BUSY)
         try world.close(second.id)
-        #expect(captureError { try world.state.deleteIPFilter(filter.id, changes: &world.changes) } == nil)
+        #expect(captureError { try world.deleteIPFilter(filter.id) } == nil)
         #expect(world.state.ipFilter(filter.id) == nil)
         #expect(world.state.listIPFilters(page: PageRequest()).items.isEmpty)
     }
@@ -168,12 +168,12 @@ struct IPFilterStateTests {
         try world.allow(session: "s1", .udp, "203.0.113.10:40000", ipFilter: .stored(id: replaced.id))
         try world.allow(session: "s1", .udp, "203.0.113.10:40001", protocolGUID: ftpGUID, ipFilter: .stored(id: revoked.id))
 
-        _ = try world.state.setIPFilter(sessionID: "s1", bindID: bind.id, filter: .inline(IPRangeSet()), now: world.now, changes: &world.changes)
-        #expect(captureError { try world.state.deleteIPFilter(replaced.id, changes: &world.changes) } == nil)
+        _ = try world.setIPFilter(sessionID: "s1", bindID: bind.id, filter: .inline(IPRangeSet()))
+        #expect(captureError { try world.deleteIPFilter(replaced.id) } == nil)
 
-        #expect(captureError { try world.state.deleteIPFilter(revoked.id, changes: &world.changes) }?.hresult == .ERROR_BUSY)
+        #expect(captureError { try world.deleteIPFilter(revoked.id) }?.hresult == .ERROR_BUSY)
         try world.addRule(makeRule(name: "No FTP", action: .deny, protocols: .only([ftpGUID]), position: 1))
-        #expect(captureError { try world.state.deleteIPFilter(revoked.id, changes: &world.changes) } == nil)
+        #expect(captureError { try world.deleteIPFilter(revoked.id) } == nil)
     }
 
     @Test("quotas: filters in all (FWX_E_IS_BUSY) and ranges per filter (E_INVALIDARG)")
@@ -186,10 +186,10 @@ struct IPFilterStateTests {
         #expect(captureError { try world.makeFilter(include: ["10.0.0.1", "10.0.0.3", "10.0.0.5"]) }?.hresult == .E_INVALIDARG)
         #expect(captureError { try world.makeFilter(include: ["10.0.0.0/24"], exclude: ["10.0.0.7", "10.0.0.9"]) }?.hresult == .E_INVALIDARG)
         #expect(captureError {
-            try world.state.modifyIPFilter(first.id, .includeRange(range("10.0.0.5")), now: world.now, changes: &world.changes)
+            try world.modifyIPFilter(first.id, .includeRange(range("10.0.0.5")))
         }?.hresult == .E_INVALIDARG)
         #expect(world.state.ipFilter(first.id)?.ranges == rangeSet("10.0.0.1", "10.0.0.3"))
-        _ = try world.state.cloneIPFilter(first.id, now: world.now, changes: &world.changes)
+        _ = try world.cloneIPFilter(first.id)
         let busy = captureError { try world.makeFilter(include: []) }
         #expect(busy?.hresult == .FWX_E_IS_BUSY)
         #expect(busy?.retryAfterSeconds == 1)

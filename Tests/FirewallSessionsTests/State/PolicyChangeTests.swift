@@ -44,19 +44,19 @@ struct PolicyChangeTests {
 
         // Move C to the front, keeping its id; then E to the place before default.
         world.clearChanges()
-        let moved = try world.state.replaceRule(c.rule.id, makeRule(name: "C2", position: 1), now: world.now, changes: &world.changes)
+        let moved = try world.replaceRule(c.rule.id, makeRule(name: "C2", position: 1))
         #expect(moved.position == 1)
         #expect(moved.rule.id == c.rule.id)
         #expect(Self.names(world.state) == ["C2", "D", "A", "B", "E", "Default rule"])
         #expect(world.state.policyVersion == 7)
         #expect(world.changes.events.map(\.kind) == [.policyChanged])
         #expect(world.changes.events.first?.policyVersion == 7)
-        let kept = try world.state.replaceRule(a.rule.id, makeRule(name: "A2"), now: world.now, changes: &world.changes)
+        let kept = try world.replaceRule(a.rule.id, makeRule(name: "A2"))
         #expect(kept.position == 3)
-        _ = try world.state.replaceRule(d.rule.id, makeRule(name: "D", position: 5), now: world.now, changes: &world.changes)
+        _ = try world.replaceRule(d.rule.id, makeRule(name: "D", position: 5))
         #expect(Self.names(world.state) == ["C2", "A2", "B", "E", "D", "Default rule"])
 
-        try world.state.deleteRule(a.rule.id, now: world.now, changes: &world.changes)
+        try world.deleteRule(a.rule.id)
         #expect(Self.names(world.state) == ["C2", "B", "E", "D", "Default rule"])
         #expect(Self.positionsAreOneToN(world.state))
         #expect(world.state.policyVersion == 10)
@@ -73,7 +73,7 @@ struct PolicyChangeTests {
         #expect(create?.fieldErrors.map(\.field) == ["position"])
         let b = try #require(world.state.orderedRules.first { $0.rule.name == "B" })
         let move = captureError {
-            try world.state.replaceRule(b.rule.id, makeRule(name: "B", position: position), now: world.now, changes: &world.changes)
+            try world.replaceRule(b.rule.id, makeRule(name: "B", position: position))
         }
         #expect(move?.hresult == .E_INVALIDARG)
         #expect(Self.names(world.state) == ["A", "B", "Default rule"])
@@ -86,10 +86,10 @@ struct PolicyChangeTests {
         var world = try makeWorld()
         let version = world.state.policyVersion
         let replace = captureError {
-            try world.state.replaceRule("default", makeRule(name: "Allow all", position: 1), now: world.now, changes: &world.changes)
+            try world.replaceRule("default", makeRule(name: "Allow all", position: 1))
         }
         #expect(replace?.hresult == .E_ACCESSDENIED)
-        let delete = captureError { try world.state.deleteRule("default", now: world.now, changes: &world.changes) }
+        let delete = captureError { try world.deleteRule("default") }
         #expect(delete?.hresult == .E_ACCESSDENIED)
         #expect(world.state.orderedRules.last?.rule == AccessRule.defaultRule)
         #expect(world.state.policyVersion == version)
@@ -99,9 +99,9 @@ struct PolicyChangeTests {
     @Test("unknown rules are ERROR_NOT_FOUND")
     func unknownRule() throws {
         var world = try makeWorld()
-        #expect(captureError { try world.state.deleteRule("r-999", now: world.now, changes: &world.changes) }?.hresult == .ERROR_NOT_FOUND)
+        #expect(captureError { try world.deleteRule("r-999") }?.hresult == .ERROR_NOT_FOUND)
         #expect(captureError {
-            try world.state.replaceRule("r-999", makeRule(), now: world.now, changes: &world.changes)
+            try world.replaceRule("r-999", makeRule())
         }?.hresult == .ERROR_NOT_FOUND)
     }
 
@@ -155,7 +155,7 @@ struct PolicyChangeTests {
                 == .FWX_E_PROTOCOL_RULES_DENIED)
 
         // Lifting the deny rule does not approve it by itself; a new call does.
-        try world.state.deleteRule(deny.rule.id, now: world.now, changes: &world.changes)
+        try world.deleteRule(deny.rule.id)
         #expect(world.bind(aliceSIP.id, session: "alice")?.state == .pending)
         #expect(try world.allow(session: "alice", .udp, "203.0.113.10:40000").hresult == .S_OK)
         #expect(try world.decide(from: "198.51.100.7:1", to: "203.0.113.10:40000").reason == .allowed)
@@ -182,7 +182,7 @@ struct PolicyChangeTests {
         let bind = try world.makeBind()
         try world.allow()
         let allowAll = try #require(world.state.orderedRules.first)
-        _ = try world.state.replaceRule(allowAll.rule.id, makeRule(enabled: false), now: world.now, changes: &world.changes)
+        _ = try world.replaceRule(allowAll.rule.id, makeRule(enabled: false))
         #expect(world.bind(bind.id)?.state == .pending)
     }
 
@@ -192,31 +192,31 @@ struct PolicyChangeTests {
     func protocolLifecycle() throws {
         var world = try makeWorld(rules: [])
         let custom = makeProtocol()
-        let created = try world.state.createProtocol(custom, now: world.now, changes: &world.changes)
+        let created = try world.createProtocol(custom)
         #expect(created == custom)
         #expect(world.state.policyVersion == 2)
         var changed = custom
         changed.name = "Game 2"
-        _ = try world.state.replaceProtocol(changed, now: world.now, changes: &world.changes)
+        _ = try world.replaceProtocol(changed)
         #expect(world.state.protocolDefinition(custom.guid)?.name == "Game 2")
         #expect(world.state.policyVersion == 3)
-        try world.state.deleteProtocol(custom.guid, now: world.now, changes: &world.changes)
+        try world.deleteProtocol(custom.guid)
         #expect(world.state.protocolDefinition(custom.guid) == nil)
         #expect(world.state.policyVersion == 4)
-        #expect(captureError { try world.state.deleteProtocol(custom.guid, now: world.now, changes: &world.changes) }?.hresult
+        #expect(captureError { try world.deleteProtocol(custom.guid) }?.hresult
                 == .ERROR_NOT_FOUND)
-        #expect(captureError { try world.state.replaceProtocol(custom, now: world.now, changes: &world.changes) }?.hresult
+        #expect(captureError { try world.replaceProtocol(custom) }?.hresult
                 == .ERROR_NOT_FOUND)
     }
 
     @Test("a GUID that exists, built-in or not, is FWX_E_ALREADY_EXISTS")
     func duplicateProtocol() throws {
         var world = try makeWorld(protocols: [makeProtocol()])
-        #expect(captureError { try world.state.createProtocol(makeProtocol(name: "Again"), now: world.now, changes: &world.changes) }?.hresult
+        #expect(captureError { try world.createProtocol(makeProtocol(name: "Again")) }?.hresult
                 == .FWX_E_ALREADY_EXISTS)
         var sip = BuiltInProtocols.sip
         sip.isBuiltIn = false
-        #expect(captureError { try world.state.createProtocol(sip, now: world.now, changes: &world.changes) }?.hresult
+        #expect(captureError { try world.createProtocol(sip) }?.hresult
                 == .FWX_E_ALREADY_EXISTS)
     }
 
@@ -226,9 +226,9 @@ struct PolicyChangeTests {
         var sip = BuiltInProtocols.sip
         sip.name = "Not SIP"
         sip.isBuiltIn = false
-        #expect(captureError { try world.state.replaceProtocol(sip, now: world.now, changes: &world.changes) }?.hresult
+        #expect(captureError { try world.replaceProtocol(sip) }?.hresult
                 == .E_ACCESSDENIED)
-        #expect(captureError { try world.state.deleteProtocol(sipGUID, now: world.now, changes: &world.changes) }?.hresult
+        #expect(captureError { try world.deleteProtocol(sipGUID) }?.hresult
                 == .E_ACCESSDENIED)
         #expect(world.state.protocolDefinition(sipGUID) == BuiltInProtocols.sip)
         #expect(world.state.policyVersion == 1)
@@ -240,8 +240,8 @@ struct PolicyChangeTests {
         var world = try makeWorld(rules: [])
         var custom = makeProtocol()
         custom.isBuiltIn = true
-        #expect(try world.state.createProtocol(custom, now: world.now, changes: &world.changes).isBuiltIn == false)
-        #expect(captureError { try world.state.deleteProtocol(custom.guid, now: world.now, changes: &world.changes) } == nil)
+        #expect(try world.createProtocol(custom).isBuiltIn == false)
+        #expect(captureError { try world.deleteProtocol(custom.guid) } == nil)
     }
 
     @Test("deleting a protocol a rule names is ERROR_BUSY")
@@ -249,7 +249,7 @@ struct PolicyChangeTests {
         let custom = makeProtocol()
         var world = try makeWorld(rules: [makeRule(name: "Games", protocols: .allExcept([custom.guid]))], protocols: [custom])
         let version = world.state.policyVersion
-        let error = captureError { try world.state.deleteProtocol(custom.guid, now: world.now, changes: &world.changes) }
+        let error = captureError { try world.deleteProtocol(custom.guid) }
         #expect(error?.hresult == .ERROR_BUSY)
         #expect(world.state.protocolDefinition(custom.guid) != nil)
         #expect(world.state.policyVersion == version)
@@ -262,10 +262,10 @@ struct PolicyChangeTests {
         try world.makeSession()
         let bind = try world.makeBind()
         try world.allow(protocolGUID: custom.guid)
-        let error = captureError { try world.state.deleteProtocol(custom.guid, now: world.now, changes: &world.changes) }
+        let error = captureError { try world.deleteProtocol(custom.guid) }
         #expect(error?.hresult == .ERROR_BUSY)
         try world.close(bind.id)
-        #expect(captureError { try world.state.deleteProtocol(custom.guid, now: world.now, changes: &world.changes) } == nil)
+        #expect(captureError { try world.deleteProtocol(custom.guid) } == nil)
         // Now undefined: allowed by no rule.
         try world.makeBind(session: "s1", .udp, "203.0.113.10:40001")
         #expect(captureError { try world.allow(session: "s1", .udp, "203.0.113.10:40001", protocolGUID: custom.guid) }?.hresult
@@ -279,7 +279,7 @@ struct PolicyChangeTests {
         try world.makeBind()
         let custom = makeProtocol()
         #expect(captureError { try world.allow(protocolGUID: custom.guid) }?.hresult == .FWX_E_PROTOCOL_RULES_DENIED)
-        _ = try world.state.createProtocol(custom, now: world.now, changes: &world.changes)
+        _ = try world.createProtocol(custom)
         #expect(try world.allow(protocolGUID: custom.guid).hresult == .S_OK)
     }
 

@@ -153,14 +153,14 @@ struct RetroactiveAllowBindTests {
         var (world, sessionID, request) = try testCase.build()
         world.clearChanges()
         if testCase.expected.isSuccess {
-            let result = try world.state.retroactiveAllowBind(
-                sessionID: sessionID, request, now: world.now, changes: &world.changes)
+            let result = try world.retroactiveAllowBind(
+                sessionID: sessionID, request)
             #expect(result.hresult == testCase.expected)
             #expect(!result.binds.isEmpty)
             #expect(result.binds.allSatisfy { $0.state == .allowed })
         } else {
             let error = captureError {
-                try world.state.retroactiveAllowBind(sessionID: sessionID, request, now: world.now, changes: &world.changes)
+                try world.retroactiveAllowBind(sessionID: sessionID, request)
             }
             #expect(error?.hresult == testCase.expected, "\(String(describing: error))")
             if let prefix = testCase.detailPrefix {
