@@ -16,11 +16,16 @@ public final class APIResponder: HTTPResponder {
     private let logger: Logger
     private let accessLog: Logger
     private let nextRequestID = Atomic<UInt64>(0)
+    private let metrics: FirewallMetrics?
 
     /// Builds the responder over a route table.
-    public init(routes: [Route], authenticator: Authenticator = Authenticator(tokens: []), logger: Logger) {
+    public init(
+        routes: [Route], authenticator: Authenticator = Authenticator(tokens: []), metrics: FirewallMetrics? = nil,
+        logger: Logger
+    ) {
         router = Router(routes: routes)
         self.authenticator = authenticator
+        self.metrics = metrics
         self.logger = logger
         var accessLog = logger
         accessLog[metadataKey: "log"] = "access"
@@ -61,6 +66,10 @@ public final class APIResponder: HTTPResponder {
             let failure = APIError(status: 500, .E_FAIL, "unexpected failure; the server log has the details")
             answer = APIResponse(failure.response(instance: request.path), hresult: .E_FAIL)
         }
+        let elapsed = Self.monotonicSeconds() - started
+        metrics?.recordRequest(
+            route: route?.template ?? "unmatched", method: route?.method ?? "other", status: answer.http.status,
+            hresult: answer.hresult, duration: .nanoseconds(Int64(elapsed * 1e9)))
         if accessLog.logLevel <= .info {
             accessLog.info(
                 "request",
@@ -70,7 +79,7 @@ public final class APIResponder: HTTPResponder {
                     "http.route": "\(route?.template ?? "-")",
                     "http.status": "\(answer.http.status)",
                     "hresult": "\(answer.hresult.name)",
-                    "latency.ms": "\(Self.milliseconds(since: started))",
+                    "latency.ms": "\(Self.milliseconds(elapsed))",
                     "token": "\(principal?.name ?? "-")",
                 ])
         }
@@ -134,8 +143,8 @@ public final class APIResponder: HTTPResponder {
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
     }
 
-    private static func milliseconds(since start: Double) -> String {
-        let micros = Int(((monotonicSeconds() - start) * 1_000_000).rounded())
+    private static func milliseconds(_ seconds: Double) -> String {
+        let micros = Int((seconds * 1_000_000).rounded())
         return "\(micros / 1000).\(String(repeating: "0", count: 3 - String(micros % 1000).count))\(micros % 1000)"
     }
 }

@@ -5,15 +5,16 @@ import FirewallSessions
 /// A newcomer looking for where a request goes starts here.
 public enum FirewallRoutes {
     /// Builds the table for a service.
-    public static func make(service: FirewallService, settings: FirewallSettings) -> [Route] {
+    public static func make(service: FirewallService, settings: FirewallSettings, metrics: FirewallMetrics) -> [Route] {
         let sessions = SessionHandlers(service: service)
         let binds = BindHandlers(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
         let retroactive = RetroactiveAllowBindHandler(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
-        let decisions = DecisionHandlers(service: service)
+        let decisions = DecisionHandlers(service: service, metrics: metrics)
         let rules = RuleHandlers(service: service)
         let protocols = ProtocolHandlers(service: service)
         let filters = IPFilterHandlers(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
         let health = HealthHandlers(service: service)
+        let scrape = MetricsHandler(service: service, metrics: metrics)
         let paging: Set<String> = ["limit", "cursor"]
         return [
             Route("POST", "/sessions", "createSession", access: .filter, sessions.create),
@@ -59,6 +60,7 @@ public enum FirewallRoutes {
 
             Route("GET", "/healthz", "health", access: .open, health.health),
             Route("GET", "/readyz", "ready", access: .open, health.ready),
+            Route("GET", "/metrics", "metrics", scrape.scrape),
         ]
     }
 }

@@ -16,19 +16,23 @@ struct FirewallServer: Service {
 
     /// Opens the store and builds the HTTP server (nothing listens yet).
     static func make(configuration: ServerConfiguration, logger: Logger) throws -> FirewallServer {
+        let metrics = FirewallMetrics()
         let persistence: any PersistenceBackend
         switch configuration.store {
         case .memory:
             persistence = MemoryBackend()
         case .sqlite:
-            persistence = try SQLiteBackend(directory: configuration.dataDirectory, logger: logger)
+            persistence = try SQLiteBackend(
+                directory: configuration.dataDirectory, logger: logger,
+                commitObserver: { duration, changes in metrics.recordCommit(duration: duration, changes: changes) })
         }
-        let service = try FirewallService(persistence: persistence, settings: configuration.settings, logger: logger)
-        let routes = FirewallRoutes.make(service: service, settings: configuration.settings)
-        let http = HTTPServer(
-            configuration: configuration.httpConfiguration,
-            responder: APIResponder(routes: routes, authenticator: Authenticator(tokens: configuration.tokens), logger: logger),
-            logger: logger)
+        let service = try FirewallService(
+            persistence: persistence, settings: configuration.settings, logger: logger,
+            eventSink: { events in metrics.recordEvents(events) })
+        let routes = FirewallRoutes.make(service: service, settings: configuration.settings, metrics: metrics)
+        let responder = APIResponder(
+            routes: routes, authenticator: Authenticator(tokens: configuration.tokens), metrics: metrics, logger: logger)
+        let http = HTTPServer(configuration: configuration.httpConfiguration, responder: responder, logger: logger)
         return FirewallServer(configuration: configuration, service: service, http: http, logger: logger)
     }
 

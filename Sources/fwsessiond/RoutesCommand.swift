@@ -13,7 +13,7 @@ struct RoutesCommand: ParsableCommand {
 
     func run() throws {
         let service = try FirewallService(persistence: MemoryBackend(), logger: Logger(label: "routes"))
-        for route in FirewallRoutes.make(service: service, settings: FirewallSettings()) {
+        for route in FirewallRoutes.make(service: service, settings: FirewallSettings(), metrics: FirewallMetrics()) {
             print("\(route.method) \(route.template) \(route.operationID)")
         }
     }

@@ -6,6 +6,7 @@ import StrictJSON
 /// `/decisions`: the data plane asks what happens to a packet.
 struct DecisionHandlers: Sendable {
     let service: FirewallService
+    let metrics: FirewallMetrics
 
     /// Most decisions one batch may carry.
     static let maxBatch = 10_000
@@ -19,6 +20,7 @@ struct DecisionHandlers: Sendable {
             return query
         }
         let decision = try await service.decide(query)
+        metrics.recordDecisions([decision])
         return JSONResponse.make { $0.decision(decision) }
     }
 
@@ -43,6 +45,7 @@ struct DecisionHandlers: Sendable {
             return queries
         }
         let decisions = try await service.decide(batch: queries)
+        metrics.recordDecisions(decisions)
         var writer = JSONWriter(reservingCapacity: 64 + decisions.count * 96)
         writer.beginObject()
         writer.key("results")

@@ -18,12 +18,17 @@ public final class SQLiteBackend: PersistenceBackend {
     private let threadExited = Atomic<Bool>(false)
     private let threadStarted = Atomic<Bool>(false)
     private let logger: Logger
+    private let commitObserver: (@Sendable (Duration, Int) -> Void)?
     /// Path of the database file.
     public let path: String
 
     /// Opens (creating the folder and the database if needed) and migrates the store. A second
     /// server on the same folder is refused: the database is held with an exclusive lock.
-    public init(directory: String, logger: Logger) throws(PersistenceError) {
+    /// `commitObserver` hears the duration and size of every successful group commit (for metrics).
+    public init(
+        directory: String, logger: Logger, commitObserver: (@Sendable (Duration, Int) -> Void)? = nil
+    ) throws(PersistenceError) {
+        self.commitObserver = commitObserver
         try Self.makeDirectory(directory)
         path = directory.hasSuffix("/") ? directory + Self.fileName : directory + "/" + Self.fileName
         self.logger = logger
@@ -84,6 +89,7 @@ public final class SQLiteBackend: PersistenceBackend {
         var retry: [StateChange] = []
         var writer: SQLiteBatchWriter?
         while let batch = queue.takeBatch(retrying: retry) {
+            let started = ContinuousClock.now
             do {
                 try connection.withLock { box throws(PersistenceError) in
                     guard let connection = box.connection else { throw PersistenceError("the store is closed") }
@@ -92,6 +98,7 @@ public final class SQLiteBackend: PersistenceBackend {
                 }
                 retry = []
                 queue.committed(through: batch.ticket)
+                commitObserver?(ContinuousClock.now - started, batch.changes.count)
             } catch {
                 logger.error("store.commit failed; will retry", metadata: ["error": "\(error)", "store.path": "\(path)"])
                 queue.failed(through: batch.ticket, error)
