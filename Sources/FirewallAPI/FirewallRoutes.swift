@@ -5,7 +5,9 @@ import FirewallSessions
 /// A newcomer looking for where a request goes starts here.
 public enum FirewallRoutes {
     /// Builds the table for a service.
-    public static func make(service: FirewallService, settings: FirewallSettings, metrics: FirewallMetrics) -> [Route] {
+    public static func make(
+        service: FirewallService, settings: FirewallSettings, metrics: FirewallMetrics, events: EventHub
+    ) -> [Route] {
         let sessions = SessionHandlers(service: service)
         let binds = BindHandlers(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
         let retroactive = RetroactiveAllowBindHandler(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
@@ -15,6 +17,7 @@ public enum FirewallRoutes {
         let filters = IPFilterHandlers(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
         let health = HealthHandlers(service: service)
         let scrape = MetricsHandler(service: service, metrics: metrics)
+        let stream = EventsHandler(hub: events)
         let paging: Set<String> = ["limit", "cursor"]
         return [
             Route("POST", "/sessions", "createSession", access: .filter, sessions.create),
@@ -61,6 +64,7 @@ public enum FirewallRoutes {
             Route("GET", "/healthz", "health", access: .open, health.health),
             Route("GET", "/readyz", "ready", access: .open, health.ready),
             Route("GET", "/metrics", "metrics", scrape.scrape),
+            Route("GET", "/events", "streamEvents", query: ["sessionId", "types", "lastEventId"], stream.stream),
         ]
     }
 }

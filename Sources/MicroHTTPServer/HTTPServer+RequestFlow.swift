@@ -140,8 +140,13 @@ struct SuspendedConnection: @unchecked Sendable {
         self.connection = connection
     }
 
-    /// Tells MHD to call the access handler again for this connection.
+    /// Tells MHD to call the access handler (or the content reader) again for this connection.
     func resume() {
         MHD_resume_connection(connection)
+    }
+
+    /// Takes the connection out of MHD's event loop (from the access handler or a content reader).
+    func suspend() {
+        MHD_suspend_connection(connection)
     }
 }

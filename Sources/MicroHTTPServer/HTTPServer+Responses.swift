@@ -6,10 +6,15 @@ extension HTTPServer {
     /// The body is copied (`RESPMEM_MUST_COPY`): a Swift array's storage is only guaranteed
     /// inside `withUnsafeBytes`, and MHD sends after this returns. Bodies here are small.
     func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
-        let created = response.body.withUnsafeBytes { body in
-            MHD_create_response_from_buffer(
-                body.count, UnsafeMutableRawPointer(mutating: body.baseAddress),
-                body.isEmpty ? .RESPMEM_PERSISTENT : .RESPMEM_MUST_COPY)
+        let created: OpaquePointer?
+        if let stream = response.stream {
+            created = streamedResponse(stream, on: connection)
+        } else {
+            created = response.body.withUnsafeBytes { body in
+                MHD_create_response_from_buffer(
+                    body.count, UnsafeMutableRawPointer(mutating: body.baseAddress),
+                    body.isEmpty ? .RESPMEM_PERSISTENT : .RESPMEM_MUST_COPY)
+            }
         }
         guard let created else { return .NO }
         defer { MHD_destroy_response(created) }
@@ -25,5 +30,21 @@ extension HTTPServer {
             _ = MHD_add_response_header(created, "Connection", "close")
         }
         return MHD_queue_response(connection, UInt32(clamping: response.status), created)
+    }
+
+    /// A chunked response whose bytes come from `stream` as it produces them.
+    private func streamedResponse(_ stream: any HTTPBodyStream, on connection: OpaquePointer) -> OpaquePointer? {
+        let streaming = StreamingResponse(stream: stream, connection: connection)
+        stream.setReadableHandler { [weak streaming] in streaming?.signal() }
+        let retained = Unmanaged.passRetained(streaming)
+        guard
+            let created = MHD_create_response_from_callback(
+                UInt64.max, 16 * 1024, mhdStreamRead, retained.toOpaque(), mhdStreamFree)
+        else {
+            retained.release()
+            stream.closed()
+            return nil
+        }
+        return created
     }
 }

@@ -77,6 +77,21 @@ enum ConfigurationFile {
             if let value = try seconds("bidirectionalWindowSeconds") { configuration.settings.bidirectionalWindowSeconds = value }
             try timers.rejectUnknownKeys()
         }
+        if var events = try root.optionalObject("events") {
+            func int(_ key: String, _ range: ClosedRange<Int64>) throws(JSONFieldError) -> Int? {
+                try events.optionalInt(key, in: range).map { Int($0) }
+            }
+            if let value = try int("ringBufferSize", 1...10_000_000) { configuration.events.ringBufferSize = value }
+            if let value = try int("heartbeatSeconds", 1...3600) { configuration.events.heartbeatSeconds = value }
+            if let value = try int("subscriberBufferBytes", 1024...1_073_741_824) { configuration.events.subscriberBufferBytes = value }
+            if let value = try int("maxSubscribers", 1...100_000) { configuration.events.maxSubscribers = value }
+            try events.rejectUnknownKeys()
+        }
+        if configuration.events.heartbeatSeconds >= configuration.connectionTimeoutSeconds {
+            throw JSONFieldError(
+                field: "events.heartbeatSeconds",
+                reason: "must be below limits.connectionTimeoutSeconds (\(configuration.connectionTimeoutSeconds)), or idle streams are cut off")
+        }
         if let tokens = try root.optionalObjectArray("tokens") {
             configuration.tokens = try parseTokens(tokens)
         }

@@ -11,12 +11,14 @@ import ServiceLifecycle
 struct FirewallServer: Service {
     let configuration: ServerConfiguration
     let service: FirewallService
+    let events: EventHub
     let http: HTTPServer
     let logger: Logger
 
     /// Opens the store and builds the HTTP server (nothing listens yet).
     static func make(configuration: ServerConfiguration, logger: Logger) throws -> FirewallServer {
         let metrics = FirewallMetrics()
+        let events = EventHub(settings: configuration.events, subscriberCountChanged: { metrics.setSubscribers($0) })
         let persistence: any PersistenceBackend
         switch configuration.store {
         case .memory:
@@ -28,12 +30,16 @@ struct FirewallServer: Service {
         }
         let service = try FirewallService(
             persistence: persistence, settings: configuration.settings, logger: logger,
-            eventSink: { events in metrics.recordEvents(events) })
-        let routes = FirewallRoutes.make(service: service, settings: configuration.settings, metrics: metrics)
+            eventSink: { happened in
+                metrics.recordEvents(happened)
+                events.publish(happened)
+            })
+        let routes = FirewallRoutes.make(
+            service: service, settings: configuration.settings, metrics: metrics, events: events)
         let responder = APIResponder(
             routes: routes, authenticator: Authenticator(tokens: configuration.tokens), metrics: metrics, logger: logger)
         let http = HTTPServer(configuration: configuration.httpConfiguration, responder: responder, logger: logger)
-        return FirewallServer(configuration: configuration, service: service, http: http, logger: logger)
+        return FirewallServer(configuration: configuration, service: service, events: events, http: http, logger: logger)
     }
 
     func run() async throws {
@@ -51,8 +57,11 @@ struct FirewallServer: Service {
         logger.notice(
             "fwsessiond listening on http://\(address)",
             metadata: ["store": "\(configuration.store.rawValue)", "data": "\(configuration.dataDirectory)"])
+        let heartbeats = Task { await events.runHeartbeats() }
         try? await gracefulShutdown()
         logger.notice("shutting down: draining in-flight requests")
+        heartbeats.cancel()
+        events.close()
         await http.shutdown()
         await service.close()
         logger.notice("stopped")

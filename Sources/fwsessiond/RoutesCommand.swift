@@ -13,7 +13,7 @@ struct RoutesCommand: ParsableCommand {
 
     func run() throws {
         let service = try FirewallService(persistence: MemoryBackend(), logger: Logger(label: "routes"))
-        for route in FirewallRoutes.make(service: service, settings: FirewallSettings(), metrics: FirewallMetrics()) {
+        for route in FirewallRoutes.make(service: service, settings: FirewallSettings(), metrics: FirewallMetrics(), events: EventHub(settings: EventStreamSettings())) {
             print("\(route.method) \(route.template) \(route.operationID)")
         }
     }

@@ -28,6 +28,8 @@ struct ServerConfiguration: Sendable, Equatable {
     var httpThreads = 1
     /// Quotas and timers of the domain.
     var settings = FirewallSettings()
+    /// The `/events` stream's limits.
+    var events = EventStreamSettings()
     /// Bearer tokens (hashed); none means access control is off and only loopback is allowed.
     var tokens: [AccessToken] = []
 
