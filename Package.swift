@@ -51,6 +51,7 @@ let package = Package(
             name: "MicroHTTPServer",
             dependencies: [
                 "CMicroHTTPD",
+                "CGnuTLS",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -44,4 +44,10 @@ static inline const struct sockaddr *fws_mhd_client_address(struct MHD_Connectio
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     return info == NULL ? NULL : info->client_addr;
 }
+/// MHD_get_connection_info is variadic; this returns the connection's gnutls session (NULL without TLS).
+static inline void *fws_mhd_tls_session(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    return info == NULL ? NULL : info->tls_session;
+}
 #endif

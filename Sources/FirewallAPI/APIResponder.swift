@@ -132,6 +132,10 @@ public final class APIResponder: HTTPResponder {
             return APIError(
                 status: 503, .FWX_E_TERMINATING, "the server is shutting down", headers: [(name: "Retry-After", value: "1")]
             ).response(instance: instance)
+        case .clientCertificateRejected:
+            return APIError(
+                status: 403, .E_ACCESSDENIED, "a client certificate signed by the configured CA is required"
+            ).response(instance: instance)
         @unknown default:
             return APIError(status: 400, .E_INVALIDARG, "the request was refused").response(instance: instance)
         }

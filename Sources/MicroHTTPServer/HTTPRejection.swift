@@ -6,4 +6,7 @@ public enum HTTPRejection: Sendable, Equatable {
     case bodyTooLarge(limit: Int)
     /// The server is draining for shutdown and takes no new requests (answer 503).
     case shuttingDown
+    /// Mutual TLS is configured and the client sent no certificate, or one the CA did not sign
+    /// (answer 403).
+    case clientCertificateRejected
 }

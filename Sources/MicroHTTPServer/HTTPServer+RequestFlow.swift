@@ -1,3 +1,4 @@
+import CGnuTLS
 import CMicroHTTPD
 
 /// One request's way through the access handler, which libmicrohttpd calls several times:
@@ -43,6 +44,11 @@ extension HTTPServer {
             return reject(.shuttingDown, context, connection: connection)
         }
         context.admitted = true
+        if configuration.tls?.clientCertificateAuthorityPEM != nil
+            && fws_gnutls_verify_peer(fws_mhd_tls_session(connection)) != 0
+        {
+            return reject(.clientCertificateRejected, context, connection: connection)
+        }
 
         let declaredLength = declaredContentLength(connection)
         if let declaredLength, declaredLength > configuration.maxBodyBytes {

@@ -60,12 +60,15 @@ public final class HTTPServer: Sendable {
         let retained = Unmanaged.passRetained(self)
         startupMessages.withLock { $0 = [] }
         let daemon = address.withSockAddrPointer { sockAddr in
-            let options = daemonOptions(bindingTo: sockAddr)
-            return options.withUnsafeBufferPointer { items in
-                fws_mhd_start_daemon(
-                    daemonFlags(ipv6: address.isIPv6), configuration.port,
-                    mhdAccessHandler, mhdRequestCompleted, mhdRequestStarted, mhdLog,
-                    retained.toOpaque(), items.baseAddress)
+            // MHD hands the PEM text to GnuTLS while it starts; the copies live until then.
+            withTLSStrings { certificate, key, trust in
+                let options = daemonOptions(bindingTo: sockAddr, certificate: certificate, key: key, trust: trust)
+                return options.withUnsafeBufferPointer { items in
+                    fws_mhd_start_daemon(
+                        daemonFlags(ipv6: address.isIPv6), configuration.port,
+                        mhdAccessHandler, mhdRequestCompleted, mhdRequestStarted, mhdLog,
+                        retained.toOpaque(), items.baseAddress)
+                }
             }
         }
         let messages = startupMessages.withLock { messages in
@@ -199,7 +202,20 @@ public final class HTTPServer: Sendable {
         var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue
             | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_ERROR_LOG.rawValue
         if ipv6 { flags |= MHD_USE_IPv6.rawValue }
+        if configuration.tls != nil { flags |= MHD_USE_TLS.rawValue }
         return flags
+    }
+
+    /// Runs `body` with NUL-terminated copies of the TLS PEM texts (nil where not configured).
+    private func withTLSStrings<T>(
+        _ body: (UnsafeMutablePointer<CChar>?, UnsafeMutablePointer<CChar>?, UnsafeMutablePointer<CChar>?) -> T
+    ) -> T {
+        let copies = [
+            configuration.tls?.certificatePEM, configuration.tls?.privateKeyPEM,
+            configuration.tls?.clientCertificateAuthorityPEM,
+        ].map { text in text.flatMap { strdup($0) } }
+        defer { for copy in copies { free(copy) } }
+        return body(copies[0], copies[1], copies[2])
     }
 
     /// The options besides the callbacks, which the shim adds itself; ends with `MHD_OPTION_END`.
@@ -208,13 +224,24 @@ public final class HTTPServer: Sendable {
     /// `SO_REUSEADDR`, which is what lets a restart bind while old connections sit in TIME_WAIT.
     /// Setting it to 1 adds `SO_REUSEPORT`, and then a second server on the same port starts
     /// without error and silently shares the traffic with the first.
-    private func daemonOptions(bindingTo sockAddr: UnsafeMutableRawPointer) -> [MHD_OptionItem] {
+    private func daemonOptions(
+        bindingTo sockAddr: UnsafeMutableRawPointer, certificate: UnsafeMutablePointer<CChar>?,
+        key: UnsafeMutablePointer<CChar>?, trust: UnsafeMutablePointer<CChar>?
+    ) -> [MHD_OptionItem] {
         var options = [
             MHD_OptionItem(option: .CONNECTION_LIMIT, value: configuration.connectionLimit, ptr_value: nil),
             MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: configuration.connectionTimeoutSeconds, ptr_value: nil),
             MHD_OptionItem(option: .CONNECTION_MEMORY_LIMIT, value: configuration.connectionMemoryLimitBytes, ptr_value: nil),
             MHD_OptionItem(option: .SOCK_ADDR, value: 0, ptr_value: sockAddr),
         ]
+        if let certificate, let key {
+            options.append(MHD_OptionItem(option: .HTTPS_MEM_CERT, value: 0, ptr_value: certificate))
+            options.append(MHD_OptionItem(option: .HTTPS_MEM_KEY, value: 0, ptr_value: key))
+        }
+        if let trust {
+            // Makes GnuTLS ask for a client certificate; each request checks it (receiveHeaders).
+            options.append(MHD_OptionItem(option: .HTTPS_MEM_TRUST, value: 0, ptr_value: trust))
+        }
         if configuration.threadPoolSize > 1 {
             options.append(MHD_OptionItem(option: .THREAD_POOL_SIZE, value: configuration.threadPoolSize, ptr_value: nil))
         }

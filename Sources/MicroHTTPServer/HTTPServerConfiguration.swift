@@ -17,6 +17,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// Per-connection memory for the request line, headers and read buffer
     /// (`MHD_OPTION_CONNECTION_MEMORY_LIMIT`); requests with bigger headers are refused by MHD.
     public var connectionMemoryLimitBytes: Int = 65_536
+    /// HTTPS instead of HTTP when set.
+    public var tls: HTTPTLSConfiguration?
 
     /// Creates the default configuration.
     public init() {}

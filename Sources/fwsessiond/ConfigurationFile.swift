@@ -77,6 +77,12 @@ enum ConfigurationFile {
             if let value = try seconds("bidirectionalWindowSeconds") { configuration.settings.bidirectionalWindowSeconds = value }
             try timers.rejectUnknownKeys()
         }
+        if var tls = try root.optionalObject("tls") {
+            configuration.tlsCertificatePath = try tls.optionalString("certificate")
+            configuration.tlsKeyPath = try tls.optionalString("privateKey")
+            configuration.tlsClientCAPath = try tls.optionalString("clientCA")
+            try tls.rejectUnknownKeys()
+        }
         if var events = try root.optionalObject("events") {
             func int(_ key: String, _ range: ClosedRange<Int64>) throws(JSONFieldError) -> Int? {
                 try events.optionalInt(key, in: range).map { Int($0) }
@@ -120,7 +126,7 @@ enum ConfigurationFile {
         return tokens
     }
 
-    private static func read(_ path: String) throws(Failure) -> [UInt8] {
+    static func read(_ path: String) throws(Failure) -> [UInt8] {
         guard let file = fopen(path, "rb") else {
             throw Failure(description: "\(path): cannot open: \(String(cString: strerror(errno)))")
         }

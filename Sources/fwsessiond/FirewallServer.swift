@@ -55,7 +55,7 @@ struct FirewallServer: Service {
         }
         let address = ListenAddress(host: configuration.listen.host, port: http.port)
         logger.notice(
-            "fwsessiond listening on http://\(address)",
+            "fwsessiond listening on \(configuration.tls == nil ? "http" : "https")://\(address)",
             metadata: ["store": "\(configuration.store.rawValue)", "data": "\(configuration.dataDirectory)"])
         let heartbeats = Task { await events.runHeartbeats() }
         try? await gracefulShutdown()

@@ -26,6 +26,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
+    @Option(help: "PEM certificate (chain) for HTTPS; needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key for HTTPS.")
+    var tlsKey: String?
+
+    @Option(help: "PEM CA that client certificates must chain to (mutual TLS).")
+    var tlsClientCa: String?
+
     func run() async throws {
         let configuration = try resolveConfiguration()
         LoggingSystem.bootstrap { label in
@@ -72,7 +81,37 @@ struct ServeCommand: AsyncParsableCommand {
             }
             configuration.logLevel = logLevel
         }
+        if let tlsCert { configuration.tlsCertificatePath = tlsCert }
+        if let tlsKey { configuration.tlsKeyPath = tlsKey }
+        if let tlsClientCa { configuration.tlsClientCAPath = tlsClientCa }
+        configuration.tls = try loadTLS(configuration)
         if let problem = configuration.insecureListenProblem { throw ValidationError(problem) }
         return configuration
+    }
+
+    /// Reads the PEM files; a missing or unreadable one stops the start naming it.
+    private func loadTLS(_ configuration: ServerConfiguration) throws -> HTTPTLSConfiguration? {
+        switch (configuration.tlsCertificatePath, configuration.tlsKeyPath) {
+        case (nil, nil):
+            guard configuration.tlsClientCAPath == nil else {
+                throw ValidationError("a client CA (mutual TLS) needs --tls-cert and --tls-key")
+            }
+            return nil
+        case (let certificate?, let key?):
+            func pem(_ path: String, _ what: String) throws -> String {
+                do {
+                    let text = String(decoding: try ConfigurationFile.read(path), as: UTF8.self)
+                    guard text.contains("-----BEGIN") else { throw ValidationError("\(what) \(path) is not a PEM file") }
+                    return text
+                } catch let error as ConfigurationFile.Failure {
+                    throw ValidationError("\(what): \(error.description)")
+                }
+            }
+            return HTTPTLSConfiguration(
+                certificatePEM: try pem(certificate, "TLS certificate"), privateKeyPEM: try pem(key, "TLS key"),
+                clientCertificateAuthorityPEM: try configuration.tlsClientCAPath.map { try pem($0, "TLS client CA") })
+        default:
+            throw ValidationError("--tls-cert and --tls-key (or tls.certificate and tls.privateKey) go together")
+        }
     }
 }

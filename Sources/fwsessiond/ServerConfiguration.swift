@@ -28,6 +28,13 @@ struct ServerConfiguration: Sendable, Equatable {
     var httpThreads = 1
     /// Quotas and timers of the domain.
     var settings = FirewallSettings()
+    /// PEM files for HTTPS; all nil means plain HTTP.
+    var tlsCertificatePath: String?
+    var tlsKeyPath: String?
+    /// A CA (PEM) that client certificates must chain to: mutual TLS.
+    var tlsClientCAPath: String?
+    /// The PEM texts, read from the paths when the configuration is resolved.
+    var tls: HTTPTLSConfiguration?
     /// The `/events` stream's limits.
     var events = EventStreamSettings()
     /// Bearer tokens (hashed); none means access control is off and only loopback is allowed.
@@ -53,6 +60,7 @@ struct ServerConfiguration: Sendable, Equatable {
         http.connectionLimit = maxConnections
         http.connectionTimeoutSeconds = connectionTimeoutSeconds
         http.threadPoolSize = httpThreads
+        http.tls = tls
         return http
     }
 }

@@ -32,7 +32,7 @@ def binary() -> str:
 class Server:
     """One fwsessiond process and an HTTP client for it."""
 
-    LISTENING = re.compile(r"listening on http://(\S+)")
+    LISTENING = re.compile(r"listening on (https?://\S+)")
 
     def __init__(self, args, env=None):
         self.args = args
@@ -54,7 +54,7 @@ class Server:
                 self.log_lines.append(line.rstrip("\n"))
                 match = self.LISTENING.search(line)
                 if match and not found.is_set():
-                    self.base_url = "http://" + match.group(1)
+                    self.base_url = match.group(1)
                     found.set()
             found.set()
 
@@ -78,7 +78,8 @@ class Server:
         if body is not None:
             data = json.dumps(body)
             h.setdefault("Content-Type", "application/json")
-        return self.http.request(method, self.url(path), data=data, headers=h, timeout=30)
+        # verify is passed per request: requests lets REQUESTS_CA_BUNDLE override a session's verify.
+        return self.http.request(method, self.url(path), data=data, headers=h, timeout=30, verify=self.http.verify)
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
@@ -157,7 +158,7 @@ def start_server(tmp_path):
     """Starts servers with given arguments; all are stopped when the test ends."""
     started = []
 
-    def start(*args, config=None, data=None, store=None, env=None):
+    def start(*args, config=None, data=None, store=None, env=None, verify=None, cert=None):
         argv = ["--listen", "127.0.0.1:0", *args]
         if store == "memory":
             argv += ["--store", "memory"]
@@ -168,6 +169,10 @@ def start_server(tmp_path):
             path.write_text(json.dumps(config))
             argv += ["--config", str(path)]
         server = Server(argv, env=None if env is None else {**os.environ, **env}).start()
+        if verify is not None:
+            server.http.verify = verify
+        if cert is not None:
+            server.http.cert = cert
         started.append(server)
         return server
 
