@@ -6,14 +6,14 @@ import FirewallSessions
 public enum FirewallRoutes {
     /// Builds the table for a service.
     public static func make(
-        service: FirewallService, settings: FirewallSettings, metrics: FirewallMetrics, events: EventHub
+        service: FirewallService, settings: FirewallSettings, metrics: FirewallMetrics, events: EventHub, audit: AuditLog
     ) -> [Route] {
         let sessions = SessionHandlers(service: service)
         let binds = BindHandlers(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
-        let retroactive = RetroactiveAllowBindHandler(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
+        let retroactive = RetroactiveAllowBindHandler(service: service, maxRangesPerFilter: settings.maxRangesPerFilter, audit: audit)
         let decisions = DecisionHandlers(service: service, metrics: metrics)
-        let rules = RuleHandlers(service: service)
-        let protocols = ProtocolHandlers(service: service)
+        let rules = RuleHandlers(service: service, audit: audit)
+        let protocols = ProtocolHandlers(service: service, audit: audit)
         let filters = IPFilterHandlers(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
         let health = HealthHandlers(service: service)
         let scrape = MetricsHandler(service: service, metrics: metrics)

@@ -49,6 +49,9 @@ enum ConfigurationFile {
             }
             configuration.logLevel = level
         }
+        if let format = try root.optionalEnum("logFormat", ServerConfiguration.LogFormat.self) {
+            configuration.logFormat = format
+        }
         if var limits = try root.optionalObject("limits") {
             func int(_ key: String, _ range: ClosedRange<Int64>) throws(JSONFieldError) -> Int? {
                 try limits.optionalInt(key, in: range).map { Int($0) }

@@ -35,7 +35,8 @@ struct FirewallServer: Service {
                 events.publish(happened)
             })
         let routes = FirewallRoutes.make(
-            service: service, settings: configuration.settings, metrics: metrics, events: events)
+            service: service, settings: configuration.settings, metrics: metrics, events: events,
+            audit: AuditLog(logger: logger))
         let responder = APIResponder(
             routes: routes, authenticator: Authenticator(tokens: configuration.tokens), metrics: metrics, logger: logger)
         let http = HTTPServer(configuration: configuration.httpConfiguration, responder: responder, logger: logger)

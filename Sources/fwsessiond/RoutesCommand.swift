@@ -12,8 +12,12 @@ struct RoutesCommand: ParsableCommand {
         commandName: "routes", abstract: "Print the served operations: METHOD PATH operationId.")
 
     func run() throws {
-        let service = try FirewallService(persistence: MemoryBackend(), logger: Logger(label: "routes"))
-        for route in FirewallRoutes.make(service: service, settings: FirewallSettings(), metrics: FirewallMetrics(), events: EventHub(settings: EventStreamSettings())) {
+        let logger = Logger(label: "routes")
+        let service = try FirewallService(persistence: MemoryBackend(), logger: logger)
+        let routes = FirewallRoutes.make(
+            service: service, settings: FirewallSettings(), metrics: FirewallMetrics(),
+            events: EventHub(settings: EventStreamSettings()), audit: AuditLog(logger: logger))
+        for route in routes {
             print("\(route.method) \(route.template) \(route.operationID)")
         }
     }

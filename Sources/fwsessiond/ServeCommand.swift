@@ -26,6 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
+    @Option(help: "text (default) or json: one JSON object per log line.")
+    var logFormat: String?
+
     @Option(help: "PEM certificate (chain) for HTTPS; needs --tls-key.")
     var tlsCert: String?
 
@@ -37,10 +40,19 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try resolveConfiguration()
+        let level = LogLevelName.parse(configuration.logLevel) ?? .info
+        let format = configuration.logFormat
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = LogLevelName.parse(configuration.logLevel) ?? .info
-            return handler
+            switch format {
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         let logger = Logger(label: "fwsessiond")
         let server = try FirewallServer.make(configuration: configuration, logger: logger)
@@ -80,6 +92,12 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("--log-level must be one of \(LogLevelName.names.joined(separator: ", "))")
             }
             configuration.logLevel = logLevel
+        }
+        if let logFormat {
+            guard let format = ServerConfiguration.LogFormat(rawValue: logFormat) else {
+                throw ValidationError("--log-format must be text or json")
+            }
+            configuration.logFormat = format
         }
         if let tlsCert { configuration.tlsCertificatePath = tlsCert }
         if let tlsKey { configuration.tlsKeyPath = tlsKey }

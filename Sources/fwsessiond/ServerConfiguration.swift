@@ -18,6 +18,14 @@ struct ServerConfiguration: Sendable, Equatable {
     var store = StoreKind.sqlite
     /// trace, debug, info, notice, warning, error, critical.
     var logLevel = "info"
+    /// Log lines as text or as one JSON object per line.
+    var logFormat = LogFormat.text
+
+    /// How log lines look.
+    enum LogFormat: String, Sendable, CaseIterable {
+        case text
+        case json
+    }
     /// Largest request body: a batch of 10,000 IPv6 decisions fits.
     var maxBodyBytes = 4_194_304
     /// Concurrent connections libmicrohttpd accepts.

@@ -32,7 +32,7 @@ def binary() -> str:
 class Server:
     """One fwsessiond process and an HTTP client for it."""
 
-    LISTENING = re.compile(r"listening on (https?://\S+)")
+    LISTENING = re.compile(r"listening on (https?://[0-9A-Za-z.:\[\]]+)")
 
     def __init__(self, args, env=None):
         self.args = args

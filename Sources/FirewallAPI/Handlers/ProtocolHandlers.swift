@@ -6,6 +6,7 @@ import StrictJSON
 /// `/protocols`: protocol definitions, the built-ins included.
 struct ProtocolHandlers: Sendable {
     let service: FirewallService
+    let audit: AuditLog
 
     /// `GET /protocols`.
     func list(_ request: APIRequest) async throws -> APIResponse {
@@ -23,6 +24,9 @@ struct ProtocolHandlers: Sendable {
     func create(_ request: APIRequest) async throws -> APIResponse {
         let definition = try Self.definition(from: request, pathGUID: nil)
         let (created, version) = try await service.createProtocol(definition, ifMatch: try request.ifMatchPolicyVersion())
+        audit.record("protocol.create", by: request, [
+            "protocol.guid": "\(created.guid)", "protocol.name": "\(created.name)", "policy.version": "\(version)",
+        ])
         return JSONResponse.make(
             status: 201, headers: [(name: "Location", value: "/protocols/\(created.guid)"), RuleHandlers.etag(version)]
         ) { $0.protocolDefinition(created) }
@@ -32,13 +36,18 @@ struct ProtocolHandlers: Sendable {
     func replace(_ request: APIRequest) async throws -> APIResponse {
         let definition = try Self.definition(from: request, pathGUID: try Self.guid(request))
         let (replaced, version) = try await service.replaceProtocol(definition, ifMatch: try request.ifMatchPolicyVersion())
+        audit.record("protocol.replace", by: request, [
+            "protocol.guid": "\(replaced.guid)", "protocol.name": "\(replaced.name)", "policy.version": "\(version)",
+        ])
         return JSONResponse.make(headers: [RuleHandlers.etag(version)]) { $0.protocolDefinition(replaced) }
     }
 
     /// `DELETE /protocols/{guid}`.
     func delete(_ request: APIRequest) async throws -> APIResponse {
         try request.requireNoBody()
-        let version = try await service.deleteProtocol(try Self.guid(request), ifMatch: try request.ifMatchPolicyVersion())
+        let guid = try Self.guid(request)
+        let version = try await service.deleteProtocol(guid, ifMatch: try request.ifMatchPolicyVersion())
+        audit.record("protocol.delete", by: request, ["protocol.guid": "\(guid)", "policy.version": "\(version)"])
         var headers = HTTPHeaders()
         headers.add(name: "ETag", value: "\"\(version)\"")
         return APIResponse(status: 204, headers: headers)

@@ -7,6 +7,7 @@ import StrictJSON
 struct RetroactiveAllowBindHandler: Sendable {
     let service: FirewallService
     let maxRangesPerFilter: Int
+    let audit: AuditLog
 
     /// Check 1 (the body is valid) happens here; checks 2 to 7 in `FirewallState`.
     func allow(_ request: APIRequest) async throws -> APIResponse {
@@ -37,7 +38,22 @@ struct RetroactiveAllowBindHandler: Sendable {
                 throw JSONFieldError(field: error.fieldErrors.first?.field ?? "", reason: error.detail)
             }
         }
-        let result = try await service.retroactiveAllowBind(sessionID: request.parameter("id"), allowRequest)
+        let result: RetroactiveAllowBindResult
+        do {
+            result = try await service.retroactiveAllowBind(sessionID: request.parameter("id"), allowRequest)
+        } catch {
+            audit.record("retroactive-allow-bind", by: request, [
+                "session.id": "\(request.parameter("id"))", "bind.address": "\(allowRequest.address)",
+                "protocol.guid": "\(allowRequest.protocolGUID)", "hresult": "\(error.hresult.name)",
+            ])
+            throw error
+        }
+        audit.record("retroactive-allow-bind", by: request, [
+            "session.id": "\(request.parameter("id"))", "bind.address": "\(allowRequest.address)",
+            "bind.ids": "\(result.binds.map(\.id.description).joined(separator: ","))",
+            "protocol.guid": "\(allowRequest.protocolGUID)", "flags": "\(allowRequest.flags.names.joined(separator: ","))",
+            "hresult": "\(result.hresult.name)",
+        ])
         return JSONResponse.make(hresult: result.hresult) { writer in
             writer.beginObject()
             writer.field("hresult", result.hresult.name)

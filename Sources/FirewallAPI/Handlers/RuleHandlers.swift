@@ -1,4 +1,5 @@
 import FirewallService
+import Logging
 import FirewallSessions
 import MicroHTTPServer
 import StrictJSON
@@ -6,6 +7,7 @@ import StrictJSON
 /// `/rules`: ordered access rules, versioned with ETag / If-Match.
 struct RuleHandlers: Sendable {
     let service: FirewallService
+    let audit: AuditLog
 
     static func etag(_ version: Int64) -> (name: String, value: String) { (name: "ETag", value: "\"\(version)\"") }
 
@@ -25,6 +27,7 @@ struct RuleHandlers: Sendable {
     func create(_ request: APIRequest) async throws -> APIResponse {
         let spec = try Self.spec(from: request)
         let (rule, version) = try await service.createRule(spec, ifMatch: try request.ifMatchPolicyVersion())
+        audit.record("rule.create", by: request, Self.auditDetails(rule, version))
         return JSONResponse.make(status: 201, headers: [(name: "Location", value: "/rules/\(rule.rule.id)"), Self.etag(version)]) {
             $0.rule(rule)
         }
@@ -35,6 +38,7 @@ struct RuleHandlers: Sendable {
         let spec = try Self.spec(from: request)
         let (rule, version) = try await service.replaceRule(
             request.parameter("id"), spec, ifMatch: try request.ifMatchPolicyVersion())
+        audit.record("rule.replace", by: request, Self.auditDetails(rule, version))
         return JSONResponse.make(headers: [Self.etag(version)]) { $0.rule(rule) }
     }
 
@@ -42,6 +46,7 @@ struct RuleHandlers: Sendable {
     func delete(_ request: APIRequest) async throws -> APIResponse {
         try request.requireNoBody()
         let version = try await service.deleteRule(request.parameter("id"), ifMatch: try request.ifMatchPolicyVersion())
+        audit.record("rule.delete", by: request, ["rule.id": "\(request.parameter("id"))", "policy.version": "\(version)"])
         var headers = HTTPHeaders()
         headers.add(name: Self.etag(version).name, value: Self.etag(version).value)
         return APIResponse(status: 204, headers: headers)
@@ -88,6 +93,13 @@ struct RuleHandlers: Sendable {
             writer.field("policyVersion", version)
             writer.endObject()
         }
+    }
+
+    private static func auditDetails(_ rule: PositionedRule, _ version: Int64) -> [String: Logger.MetadataValue] {
+        [
+            "rule.id": "\(rule.rule.id)", "rule.name": "\(rule.rule.name)", "rule.action": "\(rule.rule.action.rawValue)",
+            "rule.position": "\(rule.position)", "policy.version": "\(version)",
+        ]
     }
 
     static func spec(from request: APIRequest) throws(APIError) -> RuleSpec {

@@ -47,7 +47,7 @@ final class Harness: Sendable {
         guard let service = try? FirewallService(persistence: MemoryBackend(), settings: settings, logger: logger) else {
             fatalError("cannot build the service")
         }
-        routes = FirewallRoutes.make(service: service, settings: settings, metrics: FirewallMetrics(), events: EventHub(settings: EventStreamSettings()))
+        routes = FirewallRoutes.make(service: service, settings: settings, metrics: FirewallMetrics(), events: EventHub(settings: EventStreamSettings()), audit: AuditLog(logger: logger))
         responder = APIResponder(routes: routes, logger: logger)
         _ = respond(HTTPRequest(
             method: "POST", path: "/sessions", query: nil,
