@@ -64,6 +64,7 @@ public enum FirewallRoutes {
             Route("GET", "/healthz", "health", access: .open, health.health),
             Route("GET", "/readyz", "ready", access: .open, health.ready),
             Route("GET", "/metrics", "metrics", scrape.scrape),
+            Route("GET", "/ui", "statusPage", access: .open, StatusPageHandler().page),
             Route("GET", "/events", "streamEvents", query: ["sessionId", "types", "lastEventId"], stream.stream),
         ]
     }

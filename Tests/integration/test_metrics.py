@@ -84,3 +84,23 @@ scrape_configs:
     finally:
         prometheus.terminate()
         prometheus.wait(10)
+
+
+def test_the_grafana_dashboard_and_scrape_config_use_real_metrics(server, tmp_path):
+    import re
+    from conftest import REPO
+    dashboard = json.loads((REPO / "deploy" / "grafana" / "fwsessiond-dashboard.json").read_text())
+    server.get("/healthz")  # request series appear with the first request
+    exported = {line.split(" ")[2] for line in server.get("/metrics").text.splitlines() if line.startswith("# TYPE")}
+    histogram_parts = {name + suffix for name in exported for suffix in ("_bucket", "_sum", "_count")}
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            for metric in re.findall(r"fwsessiond_[a-z_]+", target["expr"]):
+                assert metric in exported | histogram_parts, f"panel '{panel['title']}' uses unknown {metric}"
+    config = (REPO / "deploy" / "prometheus" / "prometheus.yml").read_text()
+    (tmp_path / "token").write_text("fws_example\n")
+    (tmp_path / "prometheus.yml").write_text(config.replace("/etc/prometheus/fwsessiond.token", str(tmp_path / "token")))
+    if shutil.which("promtool") is None:
+        pytest.fail("promtool is missing: install Debian's prometheus package (make deps does)")
+    check = subprocess.run(["promtool", "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr

@@ -1,0 +1,86 @@
+"""The built-in status page at /ui, in a real headless Chromium: seeded state shows, new approvals
+appear live, and a screenshot is kept as a test artifact."""
+import pathlib
+import shutil
+import time
+
+import pytest
+
+from conftest import FTP, REPO, wait_until
+
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def browser():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not chromium or not driver:
+        pytest.skip("Chromium or chromedriver is not installed (Debian: apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1440,1000",
+                 "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(driver), options=options)
+
+
+def test_status_page_shows_state_and_live_approvals(server):
+    page = server.get("/ui")
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    assert "<script src" not in page.text and "<link" not in page.text, "the page must be self-contained"
+
+    server.create_session(id="ws17-1", clientAddress="10.1.2.3", user={"name": "CONTOSO\\alice", "groups": []})
+    server.create_session(id="voip-7", clientAddress="10.1.9.9")
+    seeded = server.create_bind("ws17-1", "tcp", "203.0.113.10:40000")
+    server.allow_protocol(FTP)
+    server.retroactive("ws17-1", ipFilter={"include": ["198.51.100.7"]})
+    server.create_bind("voip-7", "udp", "203.0.113.10:5004")
+
+    driver = browser()
+    try:
+        driver.get(server.url("/ui"))
+        row = lambda bind_id: driver.find_elements("css selector", f'tr[data-bind="{bind_id}"]')
+        wait_until(lambda: row(seeded["id"]), timeout=15)
+        assert "allowed" in row(seeded["id"])[0].text and "198.51.100.7" in row(seeded["id"])[0].text
+        assert "CONTOSO\\alice" in driver.find_element("id", "sessions").text
+        assert "allow" in driver.find_element("id", "rules").text
+        wait_until(lambda: driver.find_element("id", "conn").text == "live", timeout=15)
+
+        live = server.create_bind("voip-7", "udp", "203.0.113.10:5006")
+        server.retroactive("voip-7", "udp", "203.0.113.10:5006", FTP, flags=["bidirectional"])
+        wait_until(lambda: row(live["id"]) and "allowed" in row(live["id"])[0].text, timeout=15)
+        assert "bind.allowed" in driver.find_element("id", "events").text
+
+        search = driver.find_element("id", "search")
+        search.send_keys("alice")
+        wait_until(lambda: not row(live["id"]) and row(seeded["id"]), timeout=5)
+        search.clear()
+        search.send_keys(" ")
+        time.sleep(0.5)
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "status-page.png"))
+        assert (ARTIFACTS / "status-page.png").stat().st_size > 10_000
+    finally:
+        driver.quit()
+
+
+def test_status_page_asks_for_a_token_when_access_control_is_on(start_server):
+    import json
+    import subprocess
+    from conftest import binary
+    lines = subprocess.run([binary(), "token", "create", "--role", "viewer", "--name", "dashboard"],
+                           capture_output=True, text=True, check=True).stdout.splitlines()
+    server = start_server(store="memory", config={"tokens": [json.loads(lines[1])]})
+    driver = browser()
+    try:
+        driver.get(server.url("/ui"))
+        wait_until(lambda: driver.find_element("id", "tokenbox").is_displayed(), timeout=15)
+        driver.find_element("id", "token").send_keys(lines[0])
+        driver.find_element("id", "save").click()
+        wait_until(lambda: driver.find_element("id", "conn").text == "live", timeout=15)
+        assert "Default rule" in driver.find_element("id", "rules").text
+    finally:
+        driver.quit()
