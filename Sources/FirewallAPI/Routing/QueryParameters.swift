@@ -39,8 +39,11 @@ public struct QueryParameters: Sendable {
             page.limit = limit
         }
         if let cursor = values["cursor"] {
-            guard let after = PageRequest.parseCursor(cursor) else { throw .invalid("cursor", "is not a cursor this server issued") }
-            page.after = after
+            // A cursor is a position (1 to 20 decimal digits). One past the last item, even past
+            // UInt64.max, is simply an empty last page; only something that is not a position is 400.
+            guard !cursor.isEmpty, cursor.utf8.count <= 20, cursor.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+            else { throw .invalid("cursor", "is not a cursor this server issued") }
+            page.after = PageRequest.parseCursor(cursor) ?? .max
         }
         return page
     }

@@ -34,14 +34,35 @@ public struct Router: Sendable {
         let parts = rawSegments.count == 1 && rawSegments.first == "" ? [] : Array(rawSegments)
         guard let candidates = routesBySegmentCount[parts.count] else { return .notFound }
         let wanted = method == "HEAD" ? "GET" : method
-        var allowed: [String] = []
+        // Only the most specific templates that fit name the resource (OpenAPI: concrete paths are
+        // matched before templated ones), so `/rules/evaluate` is not also `/rules/{id}`: GET on it
+        // is 405 with `Allow: POST`, not a lookup of a rule called "evaluate".
+        var shape: [Bool] = []
+        var fitting: [(route: Route, parameters: [String: String]?)] = []
         for route in candidates {
             guard let parameters = Self.bind(route.segments, to: parts) else { continue }
+            let literals = route.segments.map { if case .literal = $0 { true } else { false } }
+            if fitting.isEmpty || Self.isMoreSpecific(literals, than: shape) {
+                shape = literals
+                fitting = [(route, parameters)]
+            } else if literals == shape {
+                fitting.append((route, parameters))
+            }
+        }
+        var allowed: [String] = []
+        for (route, parameters) in fitting {
             guard let decoded = parameters else { return .malformedPath }
             if route.method == wanted { return .found(route, decoded) }
             allowed.append(route.method)
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
+    }
+
+    /// Whether a template with these literal segments is more specific than one with `other`: a
+    /// literal beats a parameter at the first segment where they differ.
+    private static func isMoreSpecific(_ literals: [Bool], than other: [Bool]) -> Bool {
+        for (mine, theirs) in zip(literals, other) where mine != theirs { return mine }
+        return false
     }
 
     /// Nil when the template does not fit; `.some(nil)` when it fits but a parameter is not valid

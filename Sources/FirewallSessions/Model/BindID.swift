@@ -16,7 +16,9 @@ public struct BindID: RawRepresentable, Sendable, Hashable, Comparable, CustomSt
             return nil
         }
         let digits = utf8[2...]
-        guard digits.first != UInt8(ascii: "0"), let value = UInt64(String(decoding: digits, as: UTF8.self)) else {
+        guard digits.first != UInt8(ascii: "0"), digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            let value = UInt64(String(decoding: digits, as: UTF8.self))
+        else {
             return nil
         }
         rawValue = value

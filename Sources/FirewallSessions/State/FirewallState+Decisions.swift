@@ -38,10 +38,10 @@ extension FirewallState {
             guard grant.flags.contains(.bidirectional) else { return .notBidirectional }
             let window = settings.bidirectionalWindowSeconds
             guard recentPeers[bind.id]?.contains(peer, at: now, window: window) == true else { return .notRecentPeer }
-            return .bidirectionalReply
         }
+        // A reply goes only to a peer the filter still permits (it may have changed since the peer sent).
         if let filter = grant.ipFilter, !permits(filter, peer.ip) { return .ipFilter }
-        return .allowed
+        return query.direction == .outbound ? .bidirectionalReply : .allowed
     }
 
     private func permits(_ filter: BindIPFilter, _ address: IPAddress) -> Bool {
