@@ -45,7 +45,7 @@ public struct PrimaryConnection: Sendable, Equatable {
         guard parts.count == 1 || parts.count == 2 else { return nil }
         var values: [UInt16] = []
         for part in parts {
-            guard !part.isEmpty, part.count <= 5, part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            guard !part.isEmpty, part.count <= 5, part.first != "0", part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
                 let value = UInt16(part), value >= 1
             else { return nil }
             values.append(value)

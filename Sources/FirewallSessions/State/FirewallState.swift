@@ -44,6 +44,9 @@ public struct FirewallState: Sendable {
         metadata = persisted.metadata ?? StateMetadata()
         for definition in persisted.protocols where !definition.isBuiltIn { protocols[definition.guid] = definition }
         rules = persisted.rules
+        for rule in rules where rule.id.hasPrefix("r-") {
+            if let number = UInt64(rule.id.dropFirst(2)) { metadata.lastSequence = max(metadata.lastSequence, number) }
+        }
         for session in persisted.sessions.sorted(by: { $0.sequence < $1.sequence }) {
             var session = session
             session.bindIDs = []
@@ -137,6 +140,8 @@ public struct FirewallState: Sendable {
             sessions[bind.sessionID]?.pendingBindCount += 1
             bind.grant = nil
             bind.pendingSince = now
+            // A revoked bind starts over: peers it heard from under the old grant get no replies.
+            recentPeers[bind.id] = nil
             timers.schedule(.expirePendingBind(bind.id), at: now.adding(settings.pendingTimeoutSeconds))
         case .allowed:
             retainGrant(bind.grant)

@@ -363,6 +363,31 @@ struct BindLifecycleTests {
         #expect(world.bind(ids["allowed"]!)?.state == .allowed)
     }
 
+    @Test("deadlines that passed while the server was down fire at the first timer run")
+    func restoreAfterDowntime() throws {
+        var world = try makeWorld(keepSetupChanges: true)
+        try world.makeSession()
+        try world.makeSession(id: "s2")
+        let pending = try world.makeBind(session: "s1", .udp, "203.0.113.10:40000")
+        let allowed = try world.makeBind(session: "s1", .udp, "203.0.113.10:40001")
+        try world.allow(session: "s1", .udp, "203.0.113.10:40001")
+        try world.terminate(session: "s2")
+        var twin = StoreTwin()
+        twin.apply(world.changes)
+
+        var restarted = World(state: FirewallState(restoring: twin.persisted), now: t0.adding(3600))
+        #expect(restarted.state.nextDeadline.map { $0 <= restarted.now } == true)
+        restarted.state.runTimers(now: restarted.now, changes: &restarted.changes)
+
+        #expect(restarted.bind(pending.id) == nil)
+        #expect(restarted.bind(allowed.id)?.state == .allowed)
+        #expect(restarted.state.session("s2") == nil)
+        let kinds = restarted.changes.events.map(\.kind)
+        #expect(kinds.filter { $0 == .bindExpired }.count == 1)
+        #expect(kinds.filter { $0 == .sessionRemoved }.count == 1)
+        #expect(restarted.state.nextDeadline == nil || restarted.state.nextDeadline! > restarted.now)
+    }
+
     @Test("after restore, new ids are never reused")
     func restoreKeepsIDsUnique() throws {
         var (world, before, ids, filterID) = try Self.restartedWorld()

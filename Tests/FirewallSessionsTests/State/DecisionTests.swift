@@ -317,6 +317,30 @@ struct DecisionTests {
         #expect(try world.decide(from: "192.0.2.6:1", to: Self.bound).reason == .ipFilter)
     }
 
+    /// API.md: outbound discards with "not-bidirectional or not-recent-peer (or the inbound reasons
+    /// above)", and a change to a stored filter "applies to the binds that reference it at once":
+    /// a peer removed from the filter gets no more replies, even within its window.
+    @Test("a reply to a peer the filter no longer includes is discarded (ip-filter)")
+    func replyChecksFilter() throws {
+        var world = try makeWorld()
+        try world.makeSession()
+        let filter = try world.makeFilter(include: ["198.51.100.0/24"])
+        try world.makeBind()
+        try world.allow(flags: [.bidirectional], ipFilter: .stored(id: filter.id))
+        #expect(try world.decide(from: Self.peer, to: Self.bound).reason == .allowed)
+        #expect(try world.decide(.udp, .outbound, from: Self.bound, to: Self.peer).reason == .bidirectionalReply)
+
+        try world.modifyIPFilter(filter.id, .excludeRange(range("198.51.100.7")))
+
+        #expect(try world.decide(from: Self.peer, to: Self.bound).reason == .ipFilter)
+        let reply = try world.decide(.udp, .outbound, from: Self.bound, to: Self.peer)
+        #expect(reply.verdict == .discard)
+        #expect(reply.reason == .ipFilter)
+        // Another peer of the filter that sent still gets replies.
+        #expect(try world.decide(from: "198.51.100.8:5004", to: Self.bound).reason == .allowed)
+        #expect(try world.decide(.udp, .outbound, from: Self.bound, to: "198.51.100.8:5004").reason == .bidirectionalReply)
+    }
+
     @Test("SetIpFilter on a pending bind is ERROR_INVALID_STATE, on a closed one FWX_E_TERMINATING")
     func setIPFilterStates() throws {
         var world = try makeWorld()

@@ -52,6 +52,8 @@ final class TestResponder: HTTPResponder {
             return HTTPResponse(status: 413, body: Array("too large, limit \(limit)".utf8))
         case .shuttingDown:
             return HTTPResponse(status: 503, body: Array("shutting down".utf8))
+        case .clientCertificateRejected:
+            return HTTPResponse(status: 403, body: Array("client certificate rejected".utf8))
         }
     }
 }
