@@ -1,0 +1,148 @@
+import FirewallSessions
+import Logging
+import Synchronization
+import Testing
+
+@testable import FirewallPersistence
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The SQLite backend on real files in a temporary folder.
+@Suite("SQLite backend")
+struct SQLiteBackendTests {
+    static func temporaryFolder() -> String {
+        var template = Array("/tmp/fwsessiond-test-XXXXXX".utf8CString)
+        let path = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        return String(cString: path!)
+    }
+
+    static var logger: Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    static let now = Timestamp(seconds: 1_790_000_000.25)
+
+    static func sampleChanges() -> [StateChange] {
+        let session = Session(
+            id: "ws17-1", clientAddress: IPAddress("10.1.2.3")!, clientType: .firewallClient, clientMachineName: "WS-17",
+            user: SessionUser(name: "CONTOSO\\alice", groups: ["FTP \"Users\"", "Ünïcode"]), createdAt: now, sequence: 1)
+        guard case .success(let address) = SocketAddress.parse("[2001:db8::1]:5004"),
+            case .success(let range) = IPRange.parse("198.51.100.0/24")
+        else { fatalError("fixture") }
+        let bind = Bind(
+            id: BindID(rawValue: 2), sessionID: "ws17-1", transport: .udp, address: address, state: .allowed,
+            grant: BindGrant(
+                protocolGUID: BuiltInProtocols.sip.guid, flags: [.bidirectional, .increaseReceiveBuffer],
+                ipFilter: .inline(IPRangeSet(ranges: [range])), allowedAt: now.adding(1)),
+            createdAt: now, acceptedCount: 7, discardedCount: 3)
+        let filter = StoredIPFilter(id: "f-3", ranges: IPRangeSet(ranges: [range]), createdAt: now, updatedAt: now, sequence: 3)
+        let custom = ProtocolDefinition(
+            guid: ProtocolGUID("c3b1f00d-0000-4000-8000-00000000abcd")!, name: "Game",
+            primaryConnections: [PrimaryConnection(transport: .udp, ports: 27000...27015, direction: .sendReceive)])
+        let rule = AccessRule(
+            id: "r-4", name: "games", action: .allow, protocols: .allExcept([BuiltInProtocols.ftp.guid]),
+            users: ["All Authenticated Users"], sourceAddresses: IPRangeSet(ranges: [range]))
+        return [
+            .sessionSaved(session), .bindSaved(bind), .filterSaved(filter), .protocolSaved(custom), .rulesReplaced([rule]),
+            .metadataSaved(StateMetadata(policyVersion: 5, lastSequence: 4)),
+        ]
+    }
+
+    @Test("what is committed comes back on the next open, field for field")
+    func roundTrip() async throws {
+        let folder = Self.temporaryFolder()
+        let backend = try SQLiteBackend(directory: folder, logger: Self.logger)
+        #expect(try backend.load().sessions.isEmpty)
+        let ticket = backend.enqueue(Self.sampleChanges())
+        try await backend.waitDurable(ticket)
+        await backend.close()
+
+        let reopened = try SQLiteBackend(directory: folder, logger: Self.logger)
+        let state = try reopened.load()
+        await reopened.close()
+        guard case .sessionSaved(let session) = Self.sampleChanges()[0], case .bindSaved(let bind) = Self.sampleChanges()[1],
+            case .filterSaved(let filter) = Self.sampleChanges()[2], case .protocolSaved(let custom) = Self.sampleChanges()[3],
+            case .rulesReplaced(let rules) = Self.sampleChanges()[4]
+        else { fatalError("fixture") }
+        #expect(state.sessions == [session])
+        #expect(state.binds == [bind])
+        #expect(state.filters == [filter])
+        #expect(state.protocols == [custom])
+        #expect(state.rules == rules)
+        #expect(state.metadata == StateMetadata(policyVersion: 5, lastSequence: 4))
+    }
+
+    @Test("removals and counter updates are written")
+    func removals() async throws {
+        let folder = Self.temporaryFolder()
+        let backend = try SQLiteBackend(directory: folder, logger: Self.logger)
+        _ = try backend.load()
+        _ = backend.enqueue(Self.sampleChanges())
+        let ticket = backend.enqueue([
+            .bindCounters([BindCounters(bindID: BindID(rawValue: 2), accepted: 100, discarded: 200)]),
+            .filterRemoved(id: "f-3"), .protocolRemoved(ProtocolGUID("c3b1f00d-0000-4000-8000-00000000abcd")!),
+        ])
+        try await backend.waitDurable(ticket)
+        await backend.close()
+        let state = try SQLiteBackend(directory: folder, logger: Self.logger).load()
+        #expect(state.filters.isEmpty && state.protocols.isEmpty)
+        #expect(state.binds.first?.acceptedCount == 100 && state.binds.first?.discardedCount == 200)
+    }
+
+    @Test("a second backend on the same folder is refused with a clear message")
+    func exclusiveLock() async throws {
+        let folder = Self.temporaryFolder()
+        let first = try SQLiteBackend(directory: folder, logger: Self.logger)
+        #expect {
+            _ = try SQLiteBackend(directory: folder, logger: Self.logger)
+        } throws: { error in
+            (error as? PersistenceError)?.message.contains("in use by another process") == true
+        }
+        await first.close()
+    }
+
+    @Test("migrations are named, recorded once, and a newer database is refused")
+    func migrations() async throws {
+        let folder = Self.temporaryFolder()
+        let backend = try SQLiteBackend(directory: folder, logger: Self.logger)
+        await backend.close()
+        let connection = try SQLiteConnection(path: folder + "/" + SQLiteBackend.fileName)
+        #expect(try connection.scalarText("SELECT group_concat(name) FROM schema_migrations") == "0001_initial")
+        try connection.execute("INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_from_the_future', 0)")
+        connection.close()
+        #expect {
+            _ = try SQLiteBackend(directory: folder, logger: Self.logger)
+        } throws: { error in
+            (error as? PersistenceError)?.message.contains("9999_from_the_future") == true
+        }
+    }
+
+    @Test("changes queued while a commit syncs share the next commit (group commit)")
+    func groupCommit() async throws {
+        let folder = Self.temporaryFolder()
+        let commits = Atomic<Int>(0)
+        let backend = try SQLiteBackend(directory: folder, logger: Self.logger, commitObserver: { _, _ in
+            commits.add(1, ordering: .relaxed)
+        })
+        _ = try backend.load()
+        let writers = 400
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<writers {
+                group.addTask {
+                    let session = Session(
+                        id: "s\(index)", clientAddress: IPAddress(v4: UInt32(index)), clientType: .secureNAT,
+                        clientMachineName: nil, user: nil, createdAt: Self.now, sequence: UInt64(index + 1))
+                    try await backend.waitDurable(backend.enqueue([.sessionSaved(session)]))
+                }
+            }
+            try await group.waitForAll()
+        }
+        await backend.close()
+        #expect(try SQLiteBackend(directory: folder, logger: Self.logger).load().sessions.count == writers)
+        #expect(commits.load(ordering: .relaxed) < writers, "\(commits.load(ordering: .relaxed)) commits for \(writers) writes")
+    }
+}
