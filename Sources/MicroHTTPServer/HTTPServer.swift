@@ -188,7 +188,9 @@ public final class HTTPServer: Sendable {
         }
         // A start failure is reported through the thrown error instead of twice.
         if !duringStart {
-            logger.warning("libmicrohttpd reported a problem", metadata: ["mhd.message": "\(message)"])
+            // Mostly about misbehaving clients (closed early, headers too large): info, not warning,
+            // so a hostile client cannot flood the warnings.
+            logger.info("libmicrohttpd reported a problem", metadata: ["mhd.message": "\(message)"])
         }
     }
 

@@ -60,6 +60,7 @@ enum ConfigurationFile {
             if let value = try int("maxConnections", 1...65_536) { configuration.maxConnections = value }
             if let value = try int("connectionTimeoutSeconds", 1...3600) { configuration.connectionTimeoutSeconds = value }
             if let value = try int("httpThreads", 1...64) { configuration.httpThreads = value }
+            if let value = try int("connectionMemoryBytes", 8192...1_048_576) { configuration.connectionMemoryBytes = value }
             if let value = try int("maxPendingBindsPerSession", 1...1_000_000) { configuration.settings.maxPendingBindsPerSession = value }
             if let value = try int("maxBinds", 1...100_000_000) { configuration.settings.maxBinds = value }
             if let value = try int("maxSessions", 1...100_000_000) { configuration.settings.maxSessions = value }
@@ -86,7 +87,9 @@ enum ConfigurationFile {
             configuration.tlsClientCAPath = try tls.optionalString("clientCA")
             try tls.rejectUnknownKeys()
         }
+        var heartbeatGiven = false
         if var events = try root.optionalObject("events") {
+            heartbeatGiven = events.object["heartbeatSeconds"] != nil
             func int(_ key: String, _ range: ClosedRange<Int64>) throws(JSONFieldError) -> Int? {
                 try events.optionalInt(key, in: range).map { Int($0) }
             }
@@ -97,9 +100,13 @@ enum ConfigurationFile {
             try events.rejectUnknownKeys()
         }
         if configuration.events.heartbeatSeconds >= configuration.connectionTimeoutSeconds {
-            throw JSONFieldError(
-                field: "events.heartbeatSeconds",
-                reason: "must be below limits.connectionTimeoutSeconds (\(configuration.connectionTimeoutSeconds)), or idle streams are cut off")
+            guard !heartbeatGiven else {
+                throw JSONFieldError(
+                    field: "events.heartbeatSeconds",
+                    reason: "must be below limits.connectionTimeoutSeconds (\(configuration.connectionTimeoutSeconds)), or idle streams are cut off")
+            }
+            // Not chosen by the operator: keep idle streams alive under the shorter timeout.
+            configuration.events.heartbeatSeconds = max(1, configuration.connectionTimeoutSeconds / 2)
         }
         if let tokens = try root.optionalObjectArray("tokens") {
             configuration.tokens = try parseTokens(tokens)

@@ -1,11 +1,7 @@
 import Logging
 import StrictJSON
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Writes each log event as one JSON object per line on standard error, for log shippers:
+/// Writes each log event as one JSON object per line on the buffered standard error, for log shippers:
 /// `{"time", "level", "label", "message", ...metadata}`.
 struct JSONLogHandler: LogHandler {
     let label: String
@@ -23,7 +19,7 @@ struct JSONLogHandler: LogHandler {
     func log(event: LogEvent) {
         var writer = JSONWriter(reservingCapacity: 256)
         writer.beginObject()
-        writer.field("time", Self.now())
+        writer.field("time", LogTimestamp.now())
         writer.field("level", event.level.rawValue)
         writer.field("label", label)
         writer.field("message", event.message.description)
@@ -37,7 +33,7 @@ struct JSONLogHandler: LogHandler {
         writer.endObject()
         var line = writer.bytes
         line.append(0x0A)
-        line.withUnsafeBytes { bytes in _ = Glibc.write(2, bytes.baseAddress, bytes.count) }
+        LogOutput.shared.write(line, urgent: event.level >= .notice)
     }
 
     private static func write(_ value: Logger.Metadata.Value, into writer: inout JSONWriter) {
@@ -56,20 +52,5 @@ struct JSONLogHandler: LogHandler {
             }
             writer.endObject()
         }
-    }
-
-    private static func now() -> String {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        var time = spec.tv_sec
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        let millis = spec.tv_nsec / 1_000_000
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
     }
 }

@@ -49,10 +49,15 @@ struct ServeCommand: AsyncParsableCommand {
                 handler.logLevel = level
                 return handler
             case .text:
-                var handler = StreamLogHandler.standardError(label: label)
+                var handler = TextLogHandler(label: label)
                 handler.logLevel = level
                 return handler
             }
+        }
+        let flusher = Task { await LogOutput.shared.runFlusher() }
+        defer {
+            flusher.cancel()
+            LogOutput.shared.flush()
         }
         let logger = Logger(label: "fwsessiond")
         let server = try FirewallServer.make(configuration: configuration, logger: logger)

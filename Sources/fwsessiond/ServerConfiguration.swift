@@ -34,6 +34,9 @@ struct ServerConfiguration: Sendable, Equatable {
     var connectionTimeoutSeconds = 30
     /// libmicrohttpd polling threads.
     var httpThreads = 1
+    /// libmicrohttpd's memory per connection, for the request line, headers and read buffer.
+    /// MHD zeroes it for every request, so it is kept small (16 KiB holds any sane request head).
+    var connectionMemoryBytes = 16_384
     /// Quotas and timers of the domain.
     var settings = FirewallSettings()
     /// PEM files for HTTPS; all nil means plain HTTP.
@@ -68,6 +71,7 @@ struct ServerConfiguration: Sendable, Equatable {
         http.connectionLimit = maxConnections
         http.connectionTimeoutSeconds = connectionTimeoutSeconds
         http.threadPoolSize = httpThreads
+        http.connectionMemoryLimitBytes = connectionMemoryBytes
         http.tls = tls
         return http
     }

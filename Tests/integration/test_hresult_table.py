@@ -172,3 +172,19 @@ def test_requests_during_shutdown_get_503_and_in_flight_ones_finish(start_server
     assert server.process.wait(20) == 0
     restarted = start_server(data=tmp_path / "data")
     assert restarted.get("/sessions/in-flight").status_code == 200
+
+
+def test_the_example_configuration_starts_and_bad_keys_stop_the_start(start_server, tmp_path):
+    import json
+    import subprocess
+    from conftest import REPO, binary
+    example = json.loads((REPO / "deploy" / "fwsessiond.example.json").read_text())
+    server = start_server(store="memory", config=example)
+    assert server.get("/healthz").status_code == 200
+    for bad, named in [({"limits": {"maxBind": 5}}, "limits.maxBind"), ({"timers": {"pendingTimeoutSeconds": 0}},
+                       "timers.pendingTimeoutSeconds"), ({"listen": "localhost:80"}, "listen"), ({"colour": 1}, "colour")]:
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(bad))
+        result = subprocess.run([binary(), "serve", "--store", "memory", "--config", str(path)],
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode != 0 and named in result.stderr, (bad, result.stderr)
