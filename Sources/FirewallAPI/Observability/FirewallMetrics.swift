@@ -1,12 +1,14 @@
 import FirewallService
 import FirewallSessions
 import Prometheus
+import Synchronization
 
 /// Every metric fwsessiond exports, in Prometheus text format at `GET /metrics`.
 ///
 /// Counters and histograms are updated as things happen; the gauges of sessions and binds by
 /// state are copied from the store's kept counts at scrape time, so a scrape costs the same with
-/// a million binds as with ten.
+/// a million binds as with ten. Per-request series are looked up in a small cache of their own,
+/// so the request path does not go through the registry's name and label matching.
 public final class FirewallMetrics: Sendable {
     /// The registry the text is rendered from.
     public let registry = PrometheusCollectorRegistry()
@@ -21,6 +23,18 @@ public final class FirewallMetrics: Sendable {
     private let subscribers: Gauge
     private let commitDuration: DurationHistogram
     private let commitChanges: ValueHistogram
+    private let requestSeries = Mutex<[RequestKey: RequestSeries]>([:])
+
+    private struct RequestKey: Hashable {
+        var route: String
+        var method: String
+        var status: Int
+    }
+
+    private struct RequestSeries: Sendable {
+        var count: Counter
+        var duration: DurationHistogram
+    }
 
     /// Latency buckets from 50 µs to 5 s: decisions take tens of microseconds, durable writes a
     /// few milliseconds.
@@ -30,60 +44,74 @@ public final class FirewallMetrics: Sendable {
         .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
     ]
 
-    /// Creates the metrics, every labelled series up front so all appear from the first scrape.
+    /// `fwsessiond_<name>_<unit>`.
+    static func metric(_ name: String, unit: String = "", _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "fwsessiond", metricName: name, unitName: unit, helpText: help)
+    }
+
+    /// Creates the metrics, every labelled series known up front, so all appear from the first scrape.
     public init() {
         let registry = registry
         hresults = Dictionary(uniqueKeysWithValues: HResult.all.map { hresult in
             (hresult, registry.makeCounter(
-                name: "fwsessiond_hresults_total", labels: [("hresult", hresult.name)],
-                help: "Answers by HRESULT."))
+                descriptor: Self.metric("hresults", unit: "total", "Answers by HRESULT."), labels: [("hresult", hresult.name)]))
         })
         decisions = Dictionary(uniqueKeysWithValues: DecisionReason.allCases.map { reason in
             let verdict = reason == .allowed || reason == .bidirectionalReply ? "accept" : "discard"
             return (reason, registry.makeCounter(
-                name: "fwsessiond_decisions_total", labels: [("verdict", verdict), ("reason", reason.rawValue)],
-                help: "Packet decisions by verdict and reason."))
+                descriptor: Self.metric("decisions", unit: "total", "Packet decisions by verdict and reason."),
+                labels: [("verdict", verdict), ("reason", reason.rawValue)]))
         })
         events = Dictionary(uniqueKeysWithValues: DomainEvent.Kind.allCases.map { kind in
             (kind, registry.makeCounter(
-                name: "fwsessiond_events_total", labels: [("type", kind.rawValue)], help: "State-change events by type."))
+                descriptor: Self.metric("events", unit: "total", "State-change events by type."), labels: [("type", kind.rawValue)]))
         })
         expiries = registry.makeCounter(
-            name: "fwsessiond_bind_expiries_total", help: "Pending binds removed because nobody approved them in time.")
+            descriptor: Self.metric("bind_expiries", unit: "total", "Pending binds removed because nobody approved them in time."))
         revocations = registry.makeCounter(
-            name: "fwsessiond_bind_revocations_total", help: "Allowed binds sent back to pending by a policy change.")
+            descriptor: Self.metric("bind_revocations", unit: "total", "Allowed binds sent back to pending by a policy change."))
         sessions = Dictionary(uniqueKeysWithValues: SessionState.allCases.map { state in
-            (state, registry.makeGauge(name: "fwsessiond_sessions", labels: [("state", state.rawValue)], help: "Sessions by state."))
+            (state, registry.makeGauge(descriptor: Self.metric("sessions", "Sessions by state."), labels: [("state", state.rawValue)]))
         })
         binds = Dictionary(uniqueKeysWithValues: BindState.allCases.map { state in
-            (state, registry.makeGauge(name: "fwsessiond_binds", labels: [("state", state.rawValue)], help: "Binds by state."))
+            (state, registry.makeGauge(descriptor: Self.metric("binds", "Binds by state."), labels: [("state", state.rawValue)]))
         })
-        policyVersion = registry.makeGauge(name: "fwsessiond_policy_version", help: "The current policy version.")
-        subscribers = registry.makeGauge(name: "fwsessiond_event_subscribers", help: "Connected /events subscribers.")
+        policyVersion = registry.makeGauge(descriptor: Self.metric("policy_version", "The current policy version."))
+        subscribers = registry.makeGauge(descriptor: Self.metric("event_subscribers", "Connected /events subscribers."))
         commitDuration = registry.makeDurationHistogram(
-            name: "fwsessiond_store_commit_duration_seconds", buckets: Self.latencyBuckets,
-            help: "Time to write and sync one group commit of the durable store.")
+            descriptor: Self.metric("store_commit_duration", unit: "seconds", "Time to write and sync one group commit of the durable store."),
+            buckets: Self.latencyBuckets)
         commitChanges = registry.makeValueHistogram(
-            name: "fwsessiond_store_commit_changes", buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000],
-            help: "Changes written per group commit.")
+            descriptor: Self.metric("store_commit_changes", "Changes written per group commit."),
+            buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000])
     }
 
-    /// Counts one answered request.
+    /// Counts one answered request (route is the template, so the label set stays bounded).
     public func recordRequest(route: String, method: String, status: Int, hresult: HResult, duration: Duration) {
-        registry.makeCounter(
-            name: "fwsessiond_http_requests_total",
-            labels: [("route", route), ("method", method), ("status", String(status))],
-            help: "HTTP requests by route template, method and status."
-        ).increment()
-        registry.makeDurationHistogram(
-            name: "fwsessiond_http_request_duration_seconds", labels: [("route", route)],
-            buckets: Self.latencyBuckets, help: "Request latency by route template."
-        ).record(duration)
+        let key = RequestKey(route: route, method: method, status: status)
+        let series = requestSeries.withLock { cache in
+            if let found = cache[key] { return found }
+            let made = RequestSeries(
+                count: registry.makeCounter(
+                    descriptor: Self.metric("http_requests", unit: "total", "HTTP requests by route template, method and status."),
+                    labels: [("route", route), ("method", method), ("status", String(status))]),
+                duration: registry.makeDurationHistogram(
+                    descriptor: Self.metric("http_request_duration", unit: "seconds", "Request latency by route template."),
+                    labels: [("route", route)], buckets: Self.latencyBuckets))
+            cache[key] = made
+            return made
+        }
+        series.count.increment()
+        series.duration.record(duration)
         hresults[hresult]?.increment()
     }
 
     /// Counts decisions by reason (batched: one add per reason).
     public func recordDecisions(_ answered: [Decision]) {
+        if answered.count == 1, let reason = answered.first?.reason {
+            decisions[reason]?.increment()
+            return
+        }
         var counts = [DecisionReason: Int]()
         for decision in answered { counts[decision.reason, default: 0] += 1 }
         for (reason, count) in counts { decisions[reason]?.increment(by: Int64(count)) }
