@@ -13,7 +13,8 @@ DATA ?= ./data
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: run test deps apt-deps python-deps build build-release unit-test integration-test fuzz clean
+.PHONY: run test deps apt-deps python-deps build build-release unit-test integration-test fuzz clean \
+	bench bench-scale bench-build bench-deps
 
 ## Install, build (release) and run the server on its defaults: SQLite under ./data, loopback.
 run: apt-deps build-release
@@ -63,3 +64,26 @@ fuzz: build
 
 clean:
 	rm -rf .build
+
+## Benchmarks (bench/README.md): release server, C libmicrohttpd baseline, C SQLite commit tool and
+## the Hummingbird peer, driven by wrk on loopback. Results go to bench/results/ (git-ignored).
+BENCH_APT_PACKAGES := wrk gcc pkg-config libmicrohttpd-dev libsqlite3-dev libgnutls28-dev
+
+bench-deps:
+	@missing=""; for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+## Builds, then every scenario of the main table (about 4 minutes): bench/results/<timestamp>.md.
+bench: bench-deps
+	$(PYTHON) bench/run
+
+## Builds, then 1,000,000 binds across 100,000 sessions: start time, memory, decisions (about 1.5 minutes).
+bench-scale: bench-deps
+	$(PYTHON) bench/run --scale
+
+## Builds everything the benchmarks need and checks the seeder's schema, without running them (for CI).
+bench-build: bench-deps
+	$(PYTHON) bench/run --build-only

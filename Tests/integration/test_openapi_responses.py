@@ -130,7 +130,7 @@ class Contract:
         if content:
             if media_type not in content:
                 problems.append(f"Content-Type {media_type!r} is not one of {sorted(content)}")
-            elif "schema" in content[media_type]:
+            elif "schema" in content[media_type] and media_type.endswith("json"):
                 try:
                     body = response.json()
                 except ValueError:
@@ -303,6 +303,32 @@ def test_health(api):
 def test_ready(api):
     api.call("GET", "/readyz", 200)
     api.call("GET", "/readyz?verbose=1", 400)
+
+
+# --------------------------------------------------------------------------- observability
+
+def test_metrics_and_status_page(api):
+    metrics = api.call("GET", "/metrics", 200)
+    assert "fwsessiond_http_requests_total" in metrics.text
+    api.call("GET", "/metrics?format=json", 400)
+    page = api.call("GET", "/ui", 200)
+    assert page.text.lstrip().lower().startswith("<!doctype html>")
+    api.call("GET", "/ui?token=x", 400)
+
+
+def test_event_stream(server, contract):
+    # The stream does not end, so it is read with stream=True and closed after its first bytes.
+    with server.http.get(server.base + "/events?types=bind.allowed,policy.changed&lastEventId=0",
+                         stream=True, timeout=30) as response:
+        assert response.status_code == 200
+        head = next(response.iter_content(chunk_size=None))
+        assert head.startswith(b"retry: 3000"), head
+        response._content, response._content_consumed = b"", True  # checked without its endless body
+        contract.check("GET", "/events", response)
+    for query in ("types=bind.opened", "sessionId=%20", "lastEventId=x"):
+        answer = server.http.get(server.base + "/events?" + query, timeout=30)
+        assert answer.status_code == 400, (query, answer.text)
+        contract.check("GET", "/events", answer)
 
 
 # --------------------------------------------------------------------------- sessions
