@@ -14,11 +14,14 @@ public actor SessionStore {
     private let logger: Logger
     private let eventSink: (@Sendable ([DomainEvent]) -> Void)?
     private var timerTask: Task<Void, Never>?
-    private var lastCounterFlush: Timestamp
     private var lastPeerPrune: Timestamp
+    /// The ticket of the newest change that reads must not run ahead of. Counter flushes do not
+    /// move it: counters are approximate, and a read or decision must not wait for a big flush.
+    private var visibleTicket: CommitTicket
 
-    /// How often approximate counters are written.
-    static let counterFlushSeconds = 5.0
+    /// Approximate counters are written on every timer tick (at least once a second), at most
+    /// this many binds' worth per commit, so a flush never holds the actor or the disk for long.
+    static let countersPerFlush = 2_000
 
     /// Loads the durable state and builds the store.
     public init(
@@ -32,9 +35,8 @@ public actor SessionStore {
         self.clock = clock
         self.logger = logger
         self.eventSink = eventSink
-        let now = clock()
-        lastCounterFlush = now
-        lastPeerPrune = now
+        lastPeerPrune = clock()
+        visibleTicket = persistence.latestTicket
     }
 
     // MARK: Running
@@ -51,11 +53,11 @@ public actor SessionStore {
         }
     }
 
-    /// Stops the timers and writes the counters; the caller closes the persistence afterwards.
+    /// Stops the timers and writes every counter; the caller closes the persistence afterwards.
     public func stop() {
         timerTask?.cancel()
         timerTask = nil
-        flushCounters()
+        flushCounters(limit: .max)
     }
 
     /// Runs what is due and returns how long to sleep (at most a second, so counters and peers
@@ -65,10 +67,7 @@ public actor SessionStore {
         var changes = ChangeSet()
         state.runTimers(now: now, changes: &changes)
         commit(changes)
-        if now.seconds - lastCounterFlush.seconds >= Self.counterFlushSeconds {
-            flushCounters()
-            lastCounterFlush = now
-        }
+        flushCounters(limit: Self.countersPerFlush)
         if now.seconds - lastPeerPrune.seconds >= state.settings.bidirectionalWindowSeconds {
             state.pruneRecentPeers(now: now)
             lastPeerPrune = now
@@ -77,8 +76,8 @@ public actor SessionStore {
         return min(max(untilNext, 0.01), 1)
     }
 
-    private func flushCounters() {
-        let counters = state.takeDirtyCounters()
+    private func flushCounters(limit: Int) {
+        let counters = state.takeDirtyCounters(limit: limit)
         if !counters.isEmpty { _ = persistence.enqueue([.bindCounters(counters)]) }
     }
 
@@ -99,21 +98,21 @@ public actor SessionStore {
 
     /// Reads under the actor; the ticket makes the caller wait until what it saw is durable.
     func read<T: Sendable>(_ body: @Sendable (FirewallState) throws(FirewallError) -> T) throws(FirewallError) -> Durable<T> {
-        Durable(value: try body(state), ticket: persistence.latestTicket)
+        Durable(value: try body(state), ticket: visibleTicket)
     }
 
     /// Decisions change only counters and recent peers, which are not durable promises.
     func decide<T: Sendable>(_ body: @Sendable (inout FirewallState, Timestamp) throws(FirewallError) -> T) throws(FirewallError)
         -> Durable<T>
     {
-        Durable(value: try body(&state, clock()), ticket: persistence.latestTicket)
+        Durable(value: try body(&state, clock()), ticket: visibleTicket)
     }
 
     @discardableResult
     private func commit(_ changes: ChangeSet) -> CommitTicket {
-        let ticket = changes.changes.isEmpty ? persistence.latestTicket : persistence.enqueue(changes.changes)
+        if !changes.changes.isEmpty { visibleTicket = persistence.enqueue(changes.changes) }
         if !changes.events.isEmpty { eventSink?(changes.events) }
-        return ticket
+        return visibleTicket
     }
 
     // MARK: Gauges

@@ -14,9 +14,10 @@ public struct AuditLog: Sendable {
         self.logger = logger
     }
 
-    /// Records an action by the caller of `request`.
-    func record(_ action: String, by request: APIRequest, _ details: Logger.Metadata) {
-        var metadata = details
+    /// Records an action by the caller of `request`; `details` is only built when the line is written.
+    func record(_ action: String, by request: APIRequest, _ details: @autoclosure () -> Logger.Metadata) {
+        guard logger.logLevel <= .notice else { return }
+        var metadata = details()
         metadata["audit.action"] = .string(action)
         metadata["token"] = .string(request.principal.name)
         metadata["request.id"] = .string(String(request.requestID))

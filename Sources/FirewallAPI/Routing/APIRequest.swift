@@ -58,9 +58,12 @@ public struct APIRequest: Sendable {
         guard http.body.isEmpty else { throw APIError.invalid("", "this operation takes no request body") }
     }
 
-    private func requireJSONContentType() throws(APIError) {
+    /// A non-empty body sent as `application/json` (else 400 or 415).
+    func requireJSONContentType() throws(APIError) {
         guard !http.body.isEmpty else { throw APIError.invalid("", "a JSON request body is required") }
         let contentType = http.headers["Content-Type"] ?? ""
+        // What nearly every client sends, checked without allocating.
+        if contentType.utf8.elementsEqual("application/json".utf8) { return }
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
             $0.trimmingSpaces().lowercased()
         } ?? ""

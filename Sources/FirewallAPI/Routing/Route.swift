@@ -19,6 +19,8 @@ public struct Route: Sendable {
     /// The query parameters it accepts; any other is E_INVALIDARG (typos are not ignored).
     public let queryParameters: Set<String>
     let segments: [Segment]
+    /// For each segment, whether it is a literal: templates of the same shape name the same resource.
+    let literalShape: [Bool]
     let handler: @Sendable (APIRequest) async throws -> APIResponse
 
     /// Creates a route; `access` defaults to any role for GET and to `admin` otherwise.
@@ -35,5 +37,6 @@ public struct Route: Sendable {
         segments = template.split(separator: "/").map { part in
             part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
         }
+        literalShape = segments.map { if case .literal = $0 { true } else { false } }
     }
 }

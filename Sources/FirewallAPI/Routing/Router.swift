@@ -3,7 +3,7 @@ import FirewallSessions
 /// Matches a method and raw path against the route table.
 ///
 /// Routes are grouped by segment count, so a match compares a handful of templates, and literal
-/// segments are compared before parameters are decoded.
+/// segments are compared before parameters are decoded (only the matched route's are).
 public struct Router: Sendable {
     /// The outcome of a match.
     public enum Match: Sendable {
@@ -19,41 +19,64 @@ public struct Router: Sendable {
 
     /// Every route, in table order.
     public let routes: [Route]
+    /// Routes by segment count, most specific template first (see `match`), stable otherwise.
     private let routesBySegmentCount: [Int: [Route]]
 
     /// Builds the router.
     public init(routes: [Route]) {
         self.routes = routes
-        routesBySegmentCount = Dictionary(grouping: routes, by: \.segments.count)
+        routesBySegmentCount = Dictionary(grouping: routes, by: \.segments.count).mapValues { group in
+            group.enumerated().sorted { lhs, rhs in
+                if lhs.element.literalShape != rhs.element.literalShape {
+                    return Self.isMoreSpecific(lhs.element.literalShape, than: rhs.element.literalShape)
+                }
+                return lhs.offset < rhs.offset
+            }.map(\.element)
+        }
     }
 
     /// Finds the route for `method` and the raw (still percent-encoded) `path`. HEAD matches GET.
+    ///
+    /// Only the most specific templates that fit name the resource (OpenAPI: concrete paths are
+    /// matched before templated ones), so `/rules/evaluate` is not also `/rules/{id}`: GET on it is
+    /// 405 with `Allow: POST`, not a lookup of a rule called "evaluate". Candidates are sorted most
+    /// specific first, so the first template that fits fixes the shape and the scan stops at the
+    /// first one of another shape.
     public func match(method: String, path: String) -> Match {
-        let rawSegments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-        guard path.hasPrefix("/") else { return .notFound }
-        let parts = rawSegments.count == 1 && rawSegments.first == "" ? [] : Array(rawSegments)
+        let utf8 = path.utf8
+        guard utf8.first == UInt8(ascii: "/") else { return .notFound }
+        var parts: [Substring] = []
+        parts.reserveCapacity(6)
+        if utf8.count > 1 {
+            var segmentStart = utf8.index(after: utf8.startIndex)
+            var index = segmentStart
+            while index != utf8.endIndex {
+                if utf8[index] == UInt8(ascii: "/") {
+                    parts.append(path[segmentStart..<index])
+                    segmentStart = utf8.index(after: index)
+                }
+                index = utf8.index(after: index)
+            }
+            parts.append(path[segmentStart..<utf8.endIndex])
+        }
         guard let candidates = routesBySegmentCount[parts.count] else { return .notFound }
         let wanted = method == "HEAD" ? "GET" : method
-        // Only the most specific templates that fit name the resource (OpenAPI: concrete paths are
-        // matched before templated ones), so `/rules/evaluate` is not also `/rules/{id}`: GET on it
-        // is 405 with `Allow: POST`, not a lookup of a rule called "evaluate".
-        var shape: [Bool] = []
-        var fitting: [(route: Route, parameters: [String: String]?)] = []
-        for route in candidates {
-            guard let parameters = Self.bind(route.segments, to: parts) else { continue }
-            let literals = route.segments.map { if case .literal = $0 { true } else { false } }
-            if fitting.isEmpty || Self.isMoreSpecific(literals, than: shape) {
-                shape = literals
-                fitting = [(route, parameters)]
-            } else if literals == shape {
-                fitting.append((route, parameters))
-            }
-        }
+        var shape: [Bool]?
         var allowed: [String] = []
-        for (route, parameters) in fitting {
-            guard let decoded = parameters else { return .malformedPath }
-            if route.method == wanted { return .found(route, decoded) }
-            allowed.append(route.method)
+        for route in candidates {
+            if let shape, route.literalShape != shape { break }
+            guard Self.fits(route.segments, parts) else { continue }
+            if shape == nil {
+                // The resource is found; its parameters must be valid percent-encoding, whatever the method.
+                guard Self.parameters(route.segments, parts) != nil else { return .malformedPath }
+                shape = route.literalShape
+            }
+            guard route.method == wanted else {
+                allowed.append(route.method)
+                continue
+            }
+            guard let parameters = Self.parameters(route.segments, parts) else { return .malformedPath }
+            return .found(route, parameters)
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
@@ -65,24 +88,27 @@ public struct Router: Sendable {
         return false
     }
 
-    /// Nil when the template does not fit; `.some(nil)` when it fits but a parameter is not valid
-    /// percent-encoding.
-    private static func bind(_ template: [Route.Segment], to parts: [Substring]) -> [String: String]?? {
-        var parameters: [String: String] = [:]
-        var malformed = false
+    /// Whether the literal segments match and no parameter is empty.
+    private static func fits(_ template: [Route.Segment], _ parts: [Substring]) -> Bool {
         for (segment, part) in zip(template, parts) {
             switch segment {
             case .literal(let literal):
-                guard part == literal else { return nil }
-            case .parameter(let name):
-                guard !part.isEmpty else { return nil }
-                if let decoded = PercentDecoding.decode(part, plusIsSpace: false) {
-                    parameters[name] = decoded
-                } else {
-                    malformed = true
-                }
+                guard part.utf8.elementsEqual(literal.utf8) else { return false }
+            case .parameter:
+                guard !part.isEmpty else { return false }
             }
         }
-        return malformed ? .some(nil) : .some(parameters)
+        return true
+    }
+
+    /// The decoded parameters of a template that fits; nil when one is not valid percent-encoding.
+    private static func parameters(_ template: [Route.Segment], _ parts: [Substring]) -> [String: String]? {
+        var parameters: [String: String] = [:]
+        for (segment, part) in zip(template, parts) {
+            guard case .parameter(let name) = segment else { continue }
+            guard let decoded = PercentDecoding.decode(part, plusIsSpace: false) else { return nil }
+            parameters[name] = decoded
+        }
+        return parameters
     }
 }

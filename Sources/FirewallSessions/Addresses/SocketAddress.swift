@@ -44,7 +44,12 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         let utf8 = text.utf8
         // "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535" is 53 bytes.
         guard utf8.count <= 80 else { return .failure(.notAnAddress) }
-        let bytes = Array(utf8)[...]
+        return parse(utf8: Array(utf8)[...])
+    }
+
+    /// `parse(_:)` on UTF-8 bytes, e.g. a slice of a request body (no copy, no `String`).
+    public static func parse(utf8 bytes: ArraySlice<UInt8>) -> Result<SocketAddress, AddressParseError> {
+        guard bytes.count <= 80 else { return .failure(.notAnAddress) }
         guard let first = bytes.first, let last = bytes.last else { return .failure(.empty) }
         if ASCII.isSpace(first) || ASCII.isSpace(last) { return .failure(.surroundingSpaces) }
 

@@ -1,27 +1,30 @@
 /// A client's bind on the gateway's external address (the remote bind, an IFWXConnection).
 public struct Bind: Sendable, Equatable {
+    // Stored properties are ordered for a tight layout (the one-byte enums fill the space after the
+    // address, the optionals come last): a million binds are kept in memory, so bytes count.
+
     /// Server-generated id.
     public var id: BindID
     /// The owning session.
     public var sessionID: String
-    /// TCP or UDP.
-    public var transport: TransportProtocol
     /// External address and port; the address may be the wildcard.
     public var address: SocketAddress
+    /// TCP or UDP.
+    public var transport: TransportProtocol
     /// Pending, allowed or terminating.
     public var state: BindState
-    /// What RetroactiveAllowBind granted; nil unless allowed.
-    public var grant: BindGrant?
     /// When the bind was created.
     public var createdAt: Timestamp
     /// When the bind last became pending (created, or revoked by a policy change); expiry counts from here.
     public var pendingSince: Timestamp
-    /// When it started terminating; the grace period counts from here.
-    public var terminatingAt: Timestamp?
     /// Decisions that accepted traffic to or from this bind.
     public var acceptedCount: UInt64
     /// Decisions that discarded traffic to or from this bind.
     public var discardedCount: UInt64
+    /// When it started terminating; the grace period counts from here.
+    public var terminatingAt: Timestamp?
+    /// What RetroactiveAllowBind granted; nil unless allowed.
+    public var grant: BindGrant?
 
     /// Creates a bind.
     public init(
@@ -63,12 +66,12 @@ public enum BindState: String, Sendable, Hashable, CaseIterable {
 public struct BindGrant: Sendable, Equatable {
     /// The protocol the bind is part of (RetroactiveAllowBind's protocolGuid).
     public var protocolGUID: ProtocolGUID
-    /// dwFlags.
-    public var flags: BindFlags
-    /// The permitted peers; nil means every peer.
-    public var ipFilter: BindIPFilter?
     /// When the bind became allowed.
     public var allowedAt: Timestamp
+    /// The permitted peers; nil means every peer.
+    public var ipFilter: BindIPFilter?
+    /// dwFlags.
+    public var flags: BindFlags
 
     /// Creates a grant.
     public init(protocolGUID: ProtocolGUID, flags: BindFlags, ipFilter: BindIPFilter?, allowedAt: Timestamp) {

@@ -50,6 +50,11 @@ struct BindAddressIndex: Sendable {
         return wildcard(transport, for: address)
     }
 
+    /// Makes room for `count` binds at once (restoring a large state).
+    mutating func reserveCapacity(_ count: Int) {
+        byAddress.reserveCapacity(count)
+    }
+
     mutating func insert(_ id: BindID, _ transport: TransportProtocol, _ address: SocketAddress) {
         byAddress[AddressKey(transport: transport, address: address)] = id
         byPort[PortKey(transport: transport, family: address.ip.family, port: address.port), default: []].append(id)

@@ -51,13 +51,21 @@ extension FirewallState {
         }
     }
 
-    /// The counters changed since the last call, for an approximate durable copy.
-    public mutating func takeDirtyCounters() -> [BindCounters] {
+    /// The counters changed since the last call, for an approximate durable copy: at most `limit`
+    /// of them, so one flush never holds the store (or the disk) long; the rest wait for the next.
+    public mutating func takeDirtyCounters(limit: Int = .max) -> [BindCounters] {
         guard !dirtyCounters.isEmpty else { return [] }
-        let snapshot = dirtyCounters.compactMap { id in
+        if dirtyCounters.count <= limit {
+            let snapshot = dirtyCounters.compactMap { id in
+                binds[id].map { BindCounters(bindID: id, accepted: $0.acceptedCount, discarded: $0.discardedCount) }
+            }
+            dirtyCounters.removeAll(keepingCapacity: true)
+            return snapshot
+        }
+        let taken = Array(dirtyCounters.prefix(limit))
+        for id in taken { dirtyCounters.remove(id) }
+        return taken.compactMap { id in
             binds[id].map { BindCounters(bindID: id, accepted: $0.acceptedCount, discarded: $0.discardedCount) }
         }
-        dirtyCounters.removeAll(keepingCapacity: true)
-        return snapshot
     }
 }

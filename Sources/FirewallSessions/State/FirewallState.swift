@@ -47,6 +47,10 @@ public struct FirewallState: Sendable {
         for rule in rules where rule.id.hasPrefix("r-") {
             if let number = UInt64(rule.id.dropFirst(2)) { metadata.lastSequence = max(metadata.lastSequence, number) }
         }
+        // Sized once: growing tables of a million entries step by step costs seconds of rehashing.
+        sessions.reserveCapacity(persisted.sessions.count)
+        binds.reserveCapacity(persisted.binds.count)
+        bindIndex.reserveCapacity(persisted.binds.count)
         for session in persisted.sessions.sorted(by: { $0.sequence < $1.sequence }) {
             var session = session
             session.bindIDs = []
@@ -64,7 +68,9 @@ public struct FirewallState: Sendable {
             filterOrder.append(filter.id, sequence: filter.sequence)
             metadata.lastSequence = max(metadata.lastSequence, filter.sequence)
         }
-        for bind in persisted.binds.sorted(by: { $0.id < $1.id }) {
+        // The loader reads binds in id order; sorting (a copy of every bind) is only for other sources.
+        let inIDOrder = zip(persisted.binds, persisted.binds.dropFirst()).allSatisfy { $0.id < $1.id }
+        for bind in inIDOrder ? persisted.binds : persisted.binds.sorted(by: { $0.id < $1.id }) {
             guard sessions[bind.sessionID] != nil else { continue }
             insertBind(bind)
             metadata.lastSequence = max(metadata.lastSequence, bind.id.rawValue)

@@ -119,9 +119,9 @@ public struct JSONObjectReader: Sendable {
     }
 
     /// `value` as an integer in `range`.
-    private func integer(_ value: JSONValue, in range: ClosedRange<Int64>, field: String) throws(JSONFieldError) -> Int64 {
+    private func integer(_ value: JSONValue, in range: ClosedRange<Int64>, field: @autoclosure () -> String) throws(JSONFieldError) -> Int64 {
         guard case .number(let number) = value, let integer = number.int64, range.contains(integer) else {
-            throw JSONFieldError(field: field, reason: "must be an integer in \(range.lowerBound)...\(range.upperBound)")
+            throw JSONFieldError(field: field(), reason: "must be an integer in \(range.lowerBound)...\(range.upperBound)")
         }
         return integer
     }

@@ -160,6 +160,23 @@ struct DecisionTests {
         #expect(world.state.takeDirtyCounters() == [])
     }
 
+    @Test("a counter flush takes at most its limit; the rest wait for the next one")
+    func counterFlushLimit() throws {
+        var world = try makeWorld()
+        try world.makeSession()
+        var ids: [BindID] = []
+        for port in 40001...40005 { ids.append(try world.makeBind(session: "s1", .udp, "203.0.113.10:\(port)").id) }
+        _ = world.state.takeDirtyCounters()
+        for port in 40001...40005 { _ = try world.decide(from: Self.peer, to: "203.0.113.10:\(port)") }
+        let first = world.state.takeDirtyCounters(limit: 2)
+        let second = world.state.takeDirtyCounters(limit: 2)
+        let rest = world.state.takeDirtyCounters(limit: 2)
+        #expect(first.count == 2 && second.count == 2 && rest.count == 1)
+        #expect(Set((first + second + rest).map(\.bindID)) == Set(ids))
+        #expect((first + second + rest).allSatisfy { $0.discarded == 1 && $0.accepted == 0 })
+        #expect(world.state.takeDirtyCounters(limit: 2) == [])
+    }
+
     @Test("pending and terminating binds count their discards")
     func discardCounters() throws {
         var (world, id) = try Self.makeBoundWorld(allowed: false)
