@@ -36,6 +36,7 @@ struct SQLiteLoader {
                 created_at, terminating_at FROM sessions
             """)
         var sessions: [Session] = []
+        sessions.reserveCapacity(try count("sessions"))
         while try query.step() {
             guard let id = query.text(0), let clientType = query.text(3).flatMap(ClientType.init(rawValue:)),
                 let state = query.text(7).flatMap(SessionState.init(rawValue:))
@@ -54,12 +55,20 @@ struct SQLiteLoader {
         return sessions
     }
 
+    /// The number of rows of `table` (one of ours, never user input).
+    private func count(_ table: StaticString) throws(PersistenceError) -> Int {
+        let query = try connection.prepare("SELECT count(*) FROM \(table)")
+        return try query.step() ? Int(query.int64(0)) : 0
+    }
+
     private func loadBinds() throws(PersistenceError) -> [Bind] {
         let query = try connection.prepare("""
             SELECT id, session_id, protocol, address, state, protocol_guid, flags, ip_filter, ip_filter_id,
                 created_at, pending_since, allowed_at, terminating_at, accepted, discarded FROM binds ORDER BY id
             """)
         var binds: [Bind] = []
+        // Sized once: appending a million binds one doubling at a time copies them all several times.
+        binds.reserveCapacity(try count("binds"))
         while try query.step() {
             guard let sessionID = query.text(1), let transport = query.text(2).flatMap(TransportProtocol.init(rawValue:)),
                 let state = query.text(4).flatMap(BindState.init(rawValue:))
