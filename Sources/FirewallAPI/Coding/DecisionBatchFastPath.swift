@@ -31,6 +31,19 @@ enum DecisionBatchFastPath {
 
     private static let decisionsKey = Array("decisions".utf8)[...]
 
+    /// The member names and values compared against, as bytes (comparing with a `String`'s UTF-8
+    /// view goes through its iterator, several times slower).
+    private enum Literal {
+        static let protocolKey = Array("protocol".utf8)[...]
+        static let direction = Array("direction".utf8)[...]
+        static let source = Array("source".utf8)[...]
+        static let destination = Array("destination".utf8)[...]
+        static let tcp = Array("tcp".utf8)[...]
+        static let udp = Array("udp".utf8)[...]
+        static let inbound = Array("inbound".utf8)[...]
+        static let outbound = Array("outbound".utf8)[...]
+    }
+
     private enum ASCII {
         static let openBrace = UInt8(ascii: "{")
         static let closeBrace = UInt8(ascii: "}")
@@ -96,26 +109,26 @@ enum DecisionBatchFastPath {
                     let value = string()
                 else { return nil }
                 switch key.count {
-                case 8 where transport == nil && key.elementsEqual("protocol".utf8):
-                    if value.elementsEqual("tcp".utf8) {
+                case 8 where transport == nil && key == Literal.protocolKey:
+                    if value == Literal.tcp {
                         transport = .tcp
-                    } else if value.elementsEqual("udp".utf8) {
+                    } else if value == Literal.udp {
                         transport = .udp
                     } else {
                         return nil
                     }
-                case 9 where direction == nil && key.elementsEqual("direction".utf8):
-                    if value.elementsEqual("inbound".utf8) {
+                case 9 where direction == nil && key == Literal.direction:
+                    if value == Literal.inbound {
                         direction = .inbound
-                    } else if value.elementsEqual("outbound".utf8) {
+                    } else if value == Literal.outbound {
                         direction = .outbound
                     } else {
                         return nil
                     }
-                case 6 where source == nil && key.elementsEqual("source".utf8):
+                case 6 where source == nil && key == Literal.source:
                     guard case .success(let address) = SocketAddress.parse(utf8: value) else { return nil }
                     source = address
-                case 11 where destination == nil && key.elementsEqual("destination".utf8):
+                case 11 where destination == nil && key == Literal.destination:
                     guard case .success(let address) = SocketAddress.parse(utf8: value) else { return nil }
                     destination = address
                 default:

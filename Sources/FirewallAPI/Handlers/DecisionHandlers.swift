@@ -33,9 +33,7 @@ struct DecisionHandlers: Sendable {
         var writer = JSONWriter(reservingCapacity: 64 + decisions.count * 96)
         writer.beginObject()
         writer.key("results")
-        writer.beginArray()
-        for decision in decisions { writer.decision(decision) }
-        writer.endArray()
+        writer.decisions(decisions)
         writer.endObject()
         return APIResponse(HTTPResponse(
             status: 200, headers: HTTPHeaders([(name: "Content-Type", value: "application/json")]), body: writer.bytes))
