@@ -50,7 +50,6 @@ public struct FirewallState: Sendable {
         // Sized once: growing tables of a million entries step by step costs seconds of rehashing.
         sessions.reserveCapacity(persisted.sessions.count)
         binds.reserveCapacity(persisted.binds.count)
-        bindIndex.reserveCapacity(persisted.binds.count)
         for session in persisted.sessions.sorted(by: { $0.sequence < $1.sequence }) {
             var session = session
             session.bindIDs = []
@@ -70,10 +69,20 @@ public struct FirewallState: Sendable {
         }
         // The loader reads binds in id order; sorting (a copy of every bind) is only for other sources.
         let inIDOrder = zip(persisted.binds, persisted.binds.dropFirst()).allSatisfy { $0.id < $1.id }
-        for bind in inIDOrder ? persisted.binds : persisted.binds.sorted(by: { $0.id < $1.id }) {
-            guard sessions[bind.sessionID] != nil else { continue }
-            insertBind(bind)
+        let ordered = inIDOrder ? persisted.binds : persisted.binds.sorted(by: { $0.id < $1.id })
+        let addressIndex = AddressIndexBuild(ordered)
+        var orphans: [Bind] = []
+        for bind in ordered {
+            guard sessions[bind.sessionID] != nil else {
+                orphans.append(bind)
+                continue
+            }
+            insertBind(bind, indexing: addressIndex == nil)
             metadata.lastSequence = max(metadata.lastSequence, bind.id.rawValue)
+        }
+        if let addressIndex {
+            bindIndex = addressIndex.wait()
+            for orphan in orphans { bindIndex.remove(orphan.id, orphan.transport, orphan.address) }
         }
         rebuildEvaluator()
     }
@@ -116,9 +125,9 @@ public struct FirewallState: Sendable {
     }
 
     /// Adds a bind to the table, its session and the indexes, and schedules its timer.
-    mutating func insertBind(_ bind: Bind) {
+    mutating func insertBind(_ bind: Bind, indexing: Bool = true) {
         binds[bind.id] = bind
-        bindIndex.insert(bind.id, bind.transport, bind.address)
+        if indexing { bindIndex.insert(bind.id, bind.transport, bind.address) }
         bindCounts[bind.state, default: 0] += 1
         sessions[bind.sessionID]?.bindIDs.append(bind.id)
         switch bind.state {

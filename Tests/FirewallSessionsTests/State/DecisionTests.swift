@@ -124,6 +124,35 @@ struct DecisionTests {
         #expect(index.onPort(.udp, family: .v4, port: 40000) == [BindID(rawValue: 1)])
     }
 
+    @Test("a large restore (address index built on a second thread) finds every bind and skips orphans")
+    func largeRestore() throws {
+        var persisted = PersistedState()
+        persisted.sessions = (0..<100).map { index in
+            Session(id: "s\(index)", clientAddress: address("10.0.0.\(index + 1)"), clientType: .secureNAT,
+                    clientMachineName: nil, user: nil, createdAt: t0, sequence: UInt64(index + 1))
+        }
+        let grant = BindGrant(protocolGUID: ftpGUID, flags: [], ipFilter: nil, allowedAt: t0)
+        let count = AddressIndexBuild.threshold + 1_000
+        func bindAddress(_ k: Int) -> SocketAddress { endpoint("203.0.\(k / 60_000).\(k / 240 % 250):\(1 + k % 240 + 1000)") }
+        persisted.binds = (0..<count).map { k in
+            Bind(id: BindID(rawValue: UInt64(1000 + k)), sessionID: k % 1000 == 7 ? "gone" : "s\(k % 100)",
+                 transport: .tcp, address: bindAddress(k), state: .allowed, grant: grant, createdAt: t0)
+        }
+        var state = FirewallState(restoring: persisted)
+        #expect(state.totalBindCount == count - count / 1000 - (count % 1000 > 7 ? 1 : 0))
+        for k in stride(from: 0, to: count, by: 997) {
+            let query = try DecisionQuery(transport: .tcp, direction: .inbound, source: endpoint(Self.peer), destination: bindAddress(k))
+            let decision = state.decide(query, now: t0)
+            if k % 1000 == 7 {
+                #expect(decision.reason == .noBind, "orphan \(k) must not be indexed")
+            } else {
+                #expect(decision == Decision(verdict: .accept, reason: .allowed, sessionID: "s\(k % 100)", bindID: BindID(rawValue: UInt64(1000 + k))))
+            }
+        }
+        let orphan = try DecisionQuery(transport: .tcp, direction: .inbound, source: endpoint(Self.peer), destination: bindAddress(7))
+        #expect(state.decide(orphan, now: t0).reason == .noBind)
+    }
+
     @Test("the exact address is preferred over the wildcard (decisions on a restored state)")
     func exactBeforeWildcardDecision() throws {
         // Live binds never hold both (they conflict), so build the pair as a restore would load it.
