@@ -21,7 +21,7 @@ public actor SessionStore {
 
     /// Approximate counters are written on every timer tick (at least once a second), at most
     /// this many binds' worth per commit, so a flush never holds the actor or the disk for long.
-    static let countersPerFlush = 2_000
+    static let countersPerFlush = 1_000
 
     /// Loads the durable state and builds the store.
     public init(
@@ -77,7 +77,8 @@ public actor SessionStore {
     }
 
     private func flushCounters(limit: Int) {
-        let counters = state.takeDirtyCounters(limit: limit)
+        // In id order, so the updates walk the table's pages in order instead of at random.
+        let counters = state.takeDirtyCounters(limit: limit).sorted { $0.bindID < $1.bindID }
         if !counters.isEmpty { _ = persistence.enqueue([.bindCounters(counters)]) }
     }
 
