@@ -189,7 +189,8 @@ enum JSONResponse {
 
 /// `{"verdict":"…","reason":"…","sessionId":` for every verdict and reason, encoded once.
 enum DecisionPrefixes {
-    /// Indexed by `slot(_:_:)`; a switch, because these enums hash by their `String` raw value.
+    /// Looked up by `prefix(_:_:)` with a switch rather than a dictionary: these enums hash
+    /// through their `String` raw values, which showed in the batch profile.
     private static let all: [[UInt8]] = Verdict.allCases.flatMap { verdict in
         DecisionReason.allCases.map { reason in
             Array(#"{"verdict":"\#(verdict.rawValue)","reason":"\#(reason.rawValue)","sessionId":"#.utf8)

@@ -61,20 +61,24 @@ public struct Router: Sendable {
         }
         guard let candidates = routesBySegmentCount[parts.count] else { return .notFound }
         let wanted = method == "HEAD" ? "GET" : method
-        var shape: [Bool]?
+        // The first template that fits names the resource: its parameters are decoded once (they
+        // must be valid percent-encoding whatever the method) and serve every method on it.
+        var resource: (shape: [Bool], template: String, parameters: [String: String])?
         var allowed: [String] = []
         for route in candidates {
-            if let shape, route.literalShape != shape { break }
+            if let resource, route.literalShape != resource.shape { break }
             guard Self.fits(route.segments, parts) else { continue }
-            if shape == nil {
-                // The resource is found; its parameters must be valid percent-encoding, whatever the method.
-                guard Self.parameters(route.segments, parts) != nil else { return .malformedPath }
-                shape = route.literalShape
+            if resource == nil {
+                guard let parameters = Self.parameters(route.segments, parts) else { return .malformedPath }
+                resource = (route.literalShape, route.template, parameters)
             }
             guard route.method == wanted else {
                 allowed.append(route.method)
                 continue
             }
+            // Other methods on the same template share its parameters; another template of the same
+            // shape (other parameter names) decodes its own.
+            if let resource, resource.template == route.template { return .found(route, resource.parameters) }
             guard let parameters = Self.parameters(route.segments, parts) else { return .malformedPath }
             return .found(route, parameters)
         }

@@ -5,8 +5,9 @@ import Synchronization
 /// other tables: with a million binds each half takes about as long, so a restart is ready sooner.
 ///
 /// The only concurrency in the domain, and only at start-up: the binds are an immutable array, the
-/// index is handed over through a mutex, and the caller blocks on a semaphore for at most the time
-/// its own half took (it is never a Swift-concurrency thread that the builder needs).
+/// index is handed over through a mutex, and the caller blocks on a semaphore only for what is left
+/// of the build when its own half is done. The builder runs on a Dispatch thread, never on the
+/// Swift-concurrency pool the caller may be blocking.
 final class AddressIndexBuild: Sendable {
     /// Below this many binds the index is built inline; a thread would cost more than it saves.
     static let threshold = 50_000
@@ -14,13 +15,14 @@ final class AddressIndexBuild: Sendable {
     private let built = Mutex<BindAddressIndex?>(nil)
     private let done = DispatchSemaphore(value: 0)
 
-    /// Starts building the index of `binds`; nil when there are too few to be worth a thread.
-    init?(_ binds: [Bind]) {
-        guard binds.count >= Self.threshold else { return nil }
+    /// Starts indexing the binds whose session is in `sessionIDs` (the others are not restored).
+    init(_ binds: [Bind], keeping sessionIDs: Set<String>) {
         DispatchQueue.global().async { [self] in
             var index = BindAddressIndex()
             index.reserveCapacity(binds.count)
-            for bind in binds { index.insert(bind.id, bind.transport, bind.address) }
+            for bind in binds where sessionIDs.contains(bind.sessionID) {
+                index.insert(bind.id, bind.transport, bind.address)
+            }
             built.withLock { $0 = index }
             done.signal()
         }

@@ -54,16 +54,12 @@ extension FirewallState {
     /// The counters changed since the last call, for an approximate durable copy: at most `limit`
     /// of them, so one flush never holds the store (or the disk) long; the rest wait for the next.
     public mutating func takeDirtyCounters(limit: Int = .max) -> [BindCounters] {
-        guard !dirtyCounters.isEmpty else { return [] }
-        if dirtyCounters.count <= limit {
-            let snapshot = dirtyCounters.compactMap { id in
-                binds[id].map { BindCounters(bindID: id, accepted: $0.acceptedCount, discarded: $0.discardedCount) }
-            }
+        let taken = dirtyCounters.count <= limit ? Array(dirtyCounters) : Array(dirtyCounters.prefix(limit))
+        if taken.count == dirtyCounters.count {
             dirtyCounters.removeAll(keepingCapacity: true)
-            return snapshot
+        } else {
+            for id in taken { dirtyCounters.remove(id) }
         }
-        let taken = Array(dirtyCounters.prefix(limit))
-        for id in taken { dirtyCounters.remove(id) }
         return taken.compactMap { id in
             binds[id].map { BindCounters(bindID: id, accepted: $0.acceptedCount, discarded: $0.discardedCount) }
         }

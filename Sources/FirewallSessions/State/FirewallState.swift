@@ -70,20 +70,14 @@ public struct FirewallState: Sendable {
         // The loader reads binds in id order; sorting (a copy of every bind) is only for other sources.
         let inIDOrder = zip(persisted.binds, persisted.binds.dropFirst()).allSatisfy { $0.id < $1.id }
         let ordered = inIDOrder ? persisted.binds : persisted.binds.sorted(by: { $0.id < $1.id })
-        let addressIndex = AddressIndexBuild(ordered)
-        var orphans: [Bind] = []
+        let addressIndex = ordered.count >= AddressIndexBuild.threshold
+            ? AddressIndexBuild(ordered, keeping: Set(sessions.keys)) : nil
         for bind in ordered {
-            guard sessions[bind.sessionID] != nil else {
-                orphans.append(bind)
-                continue
-            }
+            guard sessions[bind.sessionID] != nil else { continue }
             insertBind(bind, indexing: addressIndex == nil)
             metadata.lastSequence = max(metadata.lastSequence, bind.id.rawValue)
         }
-        if let addressIndex {
-            bindIndex = addressIndex.wait()
-            for orphan in orphans { bindIndex.remove(orphan.id, orphan.transport, orphan.address) }
-        }
+        if let addressIndex { bindIndex = addressIndex.wait() }
         rebuildEvaluator()
     }
 

@@ -138,6 +138,9 @@ struct DecisionTests {
             Bind(id: BindID(rawValue: UInt64(1000 + k)), sessionID: k % 1000 == 7 ? "gone" : "s\(k % 100)",
                  transport: .tcp, address: bindAddress(k), state: .allowed, grant: grant, createdAt: t0)
         }
+        // An orphan on the address of a kept bind, restored after it: the kept bind must still be found.
+        persisted.binds.append(Bind(id: BindID(rawValue: UInt64(1000 + count)), sessionID: "gone", transport: .tcp,
+                                    address: bindAddress(0), state: .allowed, grant: grant, createdAt: t0))
         var state = FirewallState(restoring: persisted)
         #expect(state.totalBindCount == count - count / 1000 - (count % 1000 > 7 ? 1 : 0))
         for k in stride(from: 0, to: count, by: 997) {
