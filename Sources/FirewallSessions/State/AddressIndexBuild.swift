@@ -15,14 +15,12 @@ final class AddressIndexBuild: Sendable {
     private let built = Mutex<BindAddressIndex?>(nil)
     private let done = DispatchSemaphore(value: 0)
 
-    /// Starts indexing the binds whose session is in `sessionIDs` (the others are not restored).
-    init(_ binds: [Bind], keeping sessionIDs: Set<String>) {
+    /// Starts indexing `binds`, in order.
+    init(_ binds: [Bind]) {
         DispatchQueue.global().async { [self] in
             var index = BindAddressIndex()
             index.reserveCapacity(binds.count)
-            for bind in binds where sessionIDs.contains(bind.sessionID) {
-                index.insert(bind.id, bind.transport, bind.address)
-            }
+            for bind in binds { index.insert(bind.id, bind.transport, bind.address) }
             built.withLock { $0 = index }
             done.signal()
         }

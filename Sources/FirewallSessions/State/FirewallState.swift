@@ -70,14 +70,27 @@ public struct FirewallState: Sendable {
         // The loader reads binds in id order; sorting (a copy of every bind) is only for other sources.
         let inIDOrder = zip(persisted.binds, persisted.binds.dropFirst()).allSatisfy { $0.id < $1.id }
         let ordered = inIDOrder ? persisted.binds : persisted.binds.sorted(by: { $0.id < $1.id })
-        let addressIndex = ordered.count >= AddressIndexBuild.threshold
-            ? AddressIndexBuild(ordered, keeping: Set(sessions.keys)) : nil
+        let addressIndex = ordered.count >= AddressIndexBuild.threshold ? AddressIndexBuild(ordered) : nil
+        var hasOrphans = false
         for bind in ordered {
-            guard sessions[bind.sessionID] != nil else { continue }
+            guard sessions[bind.sessionID] != nil else {
+                hasOrphans = true
+                continue
+            }
             insertBind(bind, indexing: addressIndex == nil)
             metadata.lastSequence = max(metadata.lastSequence, bind.id.rawValue)
         }
-        if let addressIndex { bindIndex = addressIndex.wait() }
+        if let addressIndex {
+            bindIndex = addressIndex.wait()
+            if hasOrphans {
+                // Binds without their session (a damaged database) are not restored; the index built
+                // in parallel holds them, so it is built again from the kept binds, in the same order.
+                bindIndex = BindAddressIndex()
+                for bind in ordered where sessions[bind.sessionID] != nil {
+                    bindIndex.insert(bind.id, bind.transport, bind.address)
+                }
+            }
+        }
         rebuildEvaluator()
     }
 
