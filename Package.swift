@@ -4,8 +4,9 @@ import PackageDescription
 // Layers, top to bottom (each depends only on those below it):
 //   fwsessiond (CLI, configuration, lifecycle)
 //   FirewallAPI (routes, handlers, problem+json)      MicroHTTPServer (HTTP over libmicrohttpd)
-//   FirewallService (the SessionStore actor, timers, durability)
-//   FirewallPersistence (SQLite and in-memory backends)
+//   FirewallService (the SessionStore actor, timers)
+//   FirewallPipeline (every change through each sink in order: durable store, then kernel)
+//   FirewallPersistence (SQLite)
 //   FirewallSessions (pure domain: sessions, binds, IP filters, rules, HResult)
 //   StrictJSON (strict JSON reader and ordered writer), CMicroHTTPD, CSQLite (C glue)
 let package = Package(
@@ -18,6 +19,7 @@ let package = Package(
         .library(name: "FirewallService", targets: ["FirewallService"]),
         .library(name: "FirewallSessions", targets: ["FirewallSessions"]),
         .library(name: "FirewallPersistence", targets: ["FirewallPersistence"]),
+        .library(name: "FirewallPipeline", targets: ["FirewallPipeline"]),
         .library(name: "StrictJSON", targets: ["StrictJSON"]),
         .library(name: "MicroHTTPServer", targets: ["MicroHTTPServer"]),
     ],
@@ -62,19 +64,26 @@ let package = Package(
             ]
         ),
         .target(
+            name: "FirewallPipeline",
+            dependencies: [
+                "FirewallSessions",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "FirewallPersistence",
             dependencies: [
                 "CSQLite",
+                "FirewallPipeline",
                 "FirewallSessions",
                 "StrictJSON",
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "FirewallService",
             dependencies: [
+                "FirewallPipeline",
                 "FirewallSessions",
-                "FirewallPersistence",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -96,6 +105,7 @@ let package = Package(
                 "FirewallAPI",
                 "FirewallService",
                 "FirewallPersistence",
+                "FirewallPipeline",
                 "MicroHTTPServer",
                 "StrictJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -106,8 +116,9 @@ let package = Package(
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
         .testTarget(name: "MicroHTTPServerTests", dependencies: ["MicroHTTPServer"]),
         .testTarget(name: "FirewallSessionsTests", dependencies: ["FirewallSessions"]),
-        .testTarget(name: "FirewallPersistenceTests", dependencies: ["FirewallPersistence"]),
-        .testTarget(name: "FirewallServiceTests", dependencies: ["FirewallService"]),
+        .testTarget(name: "FirewallPipelineTests", dependencies: ["FirewallPipeline", "FirewallPersistence"]),
+        .testTarget(name: "FirewallPersistenceTests", dependencies: ["FirewallPersistence", "FirewallPipeline"]),
+        .testTarget(name: "FirewallServiceTests", dependencies: ["FirewallService", "FirewallPersistence", "FirewallPipeline"]),
         .testTarget(
             name: "FirewallAPITests",
             dependencies: ["FirewallAPI", "FirewallService", "FirewallPersistence", "MicroHTTPServer", "StrictJSON"]

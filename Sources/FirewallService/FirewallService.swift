@@ -1,54 +1,64 @@
-import FirewallPersistence
+import FirewallPipeline
 import FirewallSessions
 import Logging
 
 /// What the API layer calls: every operation of the control plane, answered only once what it
-/// changed (or saw) is durable.
+/// changed (or saw) holds in every sink of the change pipeline (the durable store, the kernel).
 ///
-/// Each call is one hop into `SessionStore` and, when the commit is still in flight, one wait
-/// for its ticket outside the actor.
+/// Each call is one hop into `SessionStore` and, when the change is still in flight, one wait for
+/// its ticket outside the actor.
 public struct FirewallService: Sendable {
     /// The actor that owns the state.
-    public let store: SessionStore
-    private let persistence: any PersistenceBackend
+    let store: SessionStore
+    private let pipeline: ChangePipeline
 
-    /// Loads the durable state and builds the service.
+    /// Builds the service over a restored state; every change goes through `sinks` in order
+    /// (none: `--store memory`). `listener` hears the published events and the sinks' work.
     public init(
-        persistence: any PersistenceBackend, settings: FirewallSettings = FirewallSettings(), logger: Logger,
+        restoring persisted: PersistedState = PersistedState(), sinks: [any ChangeSink] = [],
+        settings: FirewallSettings = FirewallSettings(), logger: Logger,
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
-        eventSink: (@Sendable ([DomainEvent]) -> Void)? = nil
-    ) throws(PersistenceError) {
-        self.persistence = persistence
-        store = try SessionStore(
-            persistence: persistence, settings: settings, logger: logger, clock: clock, eventSink: eventSink)
+        listener: (any ChangeListener)? = nil
+    ) {
+        pipeline = ChangePipeline(sinks: sinks, listener: listener, logger: logger)
+        store = SessionStore(state: FirewallState(restoring: persisted, settings: settings), pipeline: pipeline, clock: clock)
     }
 
-    /// Starts the timers.
-    public func start() async { await store.startTimers() }
+    /// Brings every sink in line with the restored state (the data plane loads its table), then
+    /// starts the pipeline and the timers. Throws when a sink cannot start.
+    public func start() async throws(PipelineFailure) {
+        let snapshot = pipeline.needsRestoredState ? await store.snapshot() : PersistedState()
+        try await pipeline.start(from: snapshot)
+        await store.startTimers()
+    }
 
-    /// Stops the timers, writes what is queued and closes the durable store.
+    /// Stops the timers, applies what is queued through every sink and stops the pipeline.
     public func close() async {
         await store.stop()
-        await persistence.close()
+        await pipeline.close()
     }
 
-    /// Nil when the durable store is open and writable, else why not (for `/readyz`).
-    public var storeFailure: PersistenceError? { persistence.failure }
+    /// Nil while every sink applies changes, else the failing one and why (for `/readyz`).
+    public var failure: PipelineFailure? { pipeline.failure }
 
-    /// For reads and decisions: waits until what was seen is durable, so nobody is shown a change
-    /// that a crash could still undo. While the store is failing, answers from memory instead:
+    /// Counts by state and the policy version (for gauges).
+    public func statistics() async -> StoreStatistics { await store.statistics() }
+
+    /// For reads and decisions: waits until what was seen holds everywhere, so nobody is shown a
+    /// change that a crash could still undo. While a sink is failing, answers from memory instead:
     /// the data plane keeps getting decisions when the disk is full.
     private func visible<T>(_ result: Durable<T>) async -> T {
-        try? await persistence.waitDurable(result.ticket)
+        try? await pipeline.waitApplied(result.ticket)
         return result.value
     }
 
-    /// For changes: returns only once the change is on disk; a commit failure is 503 ERROR_WRITE_FAULT.
+    /// For changes: returns only once the change holds in every sink; a failure is 503
+    /// ERROR_WRITE_FAULT naming the sink.
     private func durable<T>(_ result: Durable<T>) async throws(FirewallError) -> T {
         do {
-            try await persistence.waitDurable(result.ticket)
+            try await pipeline.waitApplied(result.ticket)
         } catch {
-            throw FirewallError(.ERROR_WRITE_FAULT, "the change could not be made durable: \(error.message)")
+            throw FirewallError.unavailable(error)
         }
         return result.value
     }

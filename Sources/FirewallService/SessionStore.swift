@@ -1,18 +1,17 @@
-import FirewallPersistence
+import FirewallPipeline
 import FirewallSessions
-import Logging
 
 /// The one owner of all sessions, binds and policy: every read and change goes through this actor.
 ///
-/// A change is applied in memory, queued for the durable store without waiting, and answered
-/// with the ticket that covers it; `FirewallService` waits for that ticket outside the actor, so
-/// the actor keeps serving while the disk syncs and many changes share one commit.
-public actor SessionStore {
+/// A change is applied in memory, handed to the change pipeline (the durable store, then the
+/// kernel) without waiting, and answered with the ticket that covers it; `FirewallService` waits
+/// for that ticket outside the actor, so the actor keeps serving while the disk syncs and many
+/// changes share one commit. The change's events travel with it and are published only once the
+/// ticket completes.
+actor SessionStore {
     private var state: FirewallState
-    private let persistence: any PersistenceBackend
+    private let pipeline: ChangePipeline
     private let clock: @Sendable () -> Timestamp
-    private let logger: Logger
-    private let eventSink: (@Sendable ([DomainEvent]) -> Void)?
     private var timerTask: Task<Void, Never>?
     private var lastPeerPrune: Timestamp
     /// The ticket of the newest change that reads must not run ahead of. Counter flushes do not
@@ -23,27 +22,23 @@ public actor SessionStore {
     /// this many binds' worth per commit, so a flush never holds the actor or the disk for long.
     static let countersPerFlush = 1_000
 
-    /// Loads the durable state and builds the store.
-    public init(
-        persistence: any PersistenceBackend, settings: FirewallSettings, logger: Logger,
-        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
-        eventSink: (@Sendable ([DomainEvent]) -> Void)? = nil
-    ) throws(PersistenceError) {
-        let persisted = try persistence.load()
-        state = FirewallState(restoring: persisted, settings: settings)
-        self.persistence = persistence
+    /// Builds the store over a restored state.
+    init(state: FirewallState, pipeline: ChangePipeline, clock: @escaping @Sendable () -> Timestamp) {
+        self.state = state
+        self.pipeline = pipeline
         self.clock = clock
-        self.logger = logger
-        self.eventSink = eventSink
         lastPeerPrune = clock()
-        visibleTicket = persistence.latestTicket
+        visibleTicket = pipeline.latestTicket
     }
+
+    /// The whole state as stored, for sinks that bring themselves in line with it at start.
+    func snapshot() -> PersistedState { state.snapshot() }
 
     // MARK: Running
 
     /// Starts the timer loop (pending expiry, grace purges, counter flushes). Timers already due
     /// after a restart run at once.
-    public func startTimers() {
+    func startTimers() {
         guard timerTask == nil else { return }
         timerTask = Task { [weak self] in
             while !Task.isCancelled {
@@ -53,8 +48,8 @@ public actor SessionStore {
         }
     }
 
-    /// Stops the timers and writes every counter; the caller closes the persistence afterwards.
-    public func stop() {
+    /// Stops the timers and writes every counter; the caller closes the pipeline afterwards.
+    func stop() {
         timerTask?.cancel()
         timerTask = nil
         flushCounters(limit: .max)
@@ -79,19 +74,17 @@ public actor SessionStore {
     private func flushCounters(limit: Int) {
         // In id order, so the updates walk the table's pages in order instead of at random.
         let counters = state.takeDirtyCounters(limit: limit).sorted { $0.bindID < $1.bindID }
-        if !counters.isEmpty { _ = persistence.enqueue([.bindCounters(counters)]) }
+        if !counters.isEmpty { _ = pipeline.enqueue([.bindCounters(counters)], events: []) }
     }
 
     // MARK: The one path every operation takes
 
-    /// Applies a change under the actor: refused up front when the store cannot write (so memory
-    /// does not run ahead of the disk), then queued and published.
+    /// Applies a change under the actor: refused up front while a sink fails (so memory does not
+    /// run ahead of the disk and the kernel), then handed to the pipeline.
     func mutate<T: Sendable>(
         _ body: @Sendable (inout FirewallState, Timestamp, inout ChangeSet) throws(FirewallError) -> T
     ) throws(FirewallError) -> Durable<T> {
-        if let failure = persistence.failure {
-            throw FirewallError(.ERROR_WRITE_FAULT, "the durable store cannot be written: \(failure.message)")
-        }
+        if let failure = pipeline.failure { throw FirewallError.unavailable(failure) }
         var changes = ChangeSet()
         let value = try body(&state, clock(), &changes)
         return Durable(value: value, ticket: commit(changes))
@@ -111,15 +104,14 @@ public actor SessionStore {
 
     @discardableResult
     private func commit(_ changes: ChangeSet) -> CommitTicket {
-        if !changes.changes.isEmpty { visibleTicket = persistence.enqueue(changes.changes) }
-        if !changes.events.isEmpty { eventSink?(changes.events) }
+        if !changes.isEmpty { visibleTicket = pipeline.enqueue(changes.changes, events: changes.events) }
         return visibleTicket
     }
 
     // MARK: Gauges
 
     /// Counts by state and the policy version, kept incrementally (no scan).
-    public func statistics() -> StoreStatistics {
+    func statistics() -> StoreStatistics {
         StoreStatistics(
             sessionsByState: Dictionary(uniqueKeysWithValues: SessionState.allCases.map { ($0, state.sessionCount($0)) }),
             bindsByState: Dictionary(uniqueKeysWithValues: BindState.allCases.map { ($0, state.bindCount($0)) }),

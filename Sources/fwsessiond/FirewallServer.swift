@@ -1,5 +1,6 @@
 import FirewallAPI
 import FirewallPersistence
+import FirewallPipeline
 import FirewallService
 import FirewallSessions
 import Logging
@@ -19,21 +20,19 @@ struct FirewallServer: Service {
     static func make(configuration: ServerConfiguration, logger: Logger) throws -> FirewallServer {
         let metrics = FirewallMetrics()
         let events = EventHub(settings: configuration.events, subscriberCountChanged: { metrics.setSubscribers($0) })
-        let persistence: any PersistenceBackend
+        var restored = PersistedState()
+        var sinks: [any ChangeSink] = []
         switch configuration.store {
         case .memory:
-            persistence = MemoryBackend()
+            break
         case .sqlite:
-            persistence = try SQLiteBackend(
-                directory: configuration.dataDirectory, logger: logger,
-                commitObserver: { duration, changes in metrics.recordCommit(duration: duration, changes: changes) })
+            let store = try SQLiteBackend(directory: configuration.dataDirectory)
+            restored = try store.load()
+            sinks.append(store)
         }
-        let service = try FirewallService(
-            persistence: persistence, settings: configuration.settings, logger: logger,
-            eventSink: { happened in
-                metrics.recordEvents(happened)
-                events.publish(happened)
-            })
+        let service = FirewallService(
+            restoring: restored, sinks: sinks, settings: configuration.settings, logger: logger,
+            listener: PipelineObserver(events: events, metrics: metrics))
         let routes = FirewallRoutes.make(
             service: service, settings: configuration.settings, metrics: metrics, events: events,
             audit: AuditLog(logger: logger))
@@ -44,7 +43,7 @@ struct FirewallServer: Service {
     }
 
     func run() async throws {
-        await service.start()
+        try await service.start()
         do {
             try http.start()
         } catch {

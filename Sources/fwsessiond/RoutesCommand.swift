@@ -1,6 +1,5 @@
 import ArgumentParser
 import FirewallAPI
-import FirewallPersistence
 import FirewallService
 import FirewallSessions
 import Logging
@@ -13,7 +12,7 @@ struct RoutesCommand: ParsableCommand {
 
     func run() throws {
         let logger = Logger(label: "routes")
-        let service = try FirewallService(persistence: MemoryBackend(), logger: logger)
+        let service = FirewallService(logger: logger)
         let routes = FirewallRoutes.make(
             service: service, settings: FirewallSettings(), metrics: FirewallMetrics(),
             events: EventHub(settings: EventStreamSettings()), audit: AuditLog(logger: logger))

@@ -1,3 +1,4 @@
+import FirewallPipeline
 import FirewallSessions
 import Logging
 import Synchronization
@@ -55,15 +56,14 @@ struct SQLiteBackendTests {
     @Test("what is committed comes back on the next open, field for field")
     func roundTrip() async throws {
         let folder = Self.temporaryFolder()
-        let backend = try SQLiteBackend(directory: folder, logger: Self.logger)
+        let backend = try SQLiteBackend(directory: folder)
         #expect(try backend.load().sessions.isEmpty)
-        let ticket = backend.enqueue(Self.sampleChanges())
-        try await backend.waitDurable(ticket)
-        await backend.close()
+        try backend.apply(Self.sampleChanges())
+        backend.close()
 
-        let reopened = try SQLiteBackend(directory: folder, logger: Self.logger)
+        let reopened = try SQLiteBackend(directory: folder)
         let state = try reopened.load()
-        await reopened.close()
+        reopened.close()
         guard case .sessionSaved(let session) = Self.sampleChanges()[0], case .bindSaved(let bind) = Self.sampleChanges()[1],
             case .filterSaved(let filter) = Self.sampleChanges()[2], case .protocolSaved(let custom) = Self.sampleChanges()[3],
             case .rulesReplaced(let rules) = Self.sampleChanges()[4]
@@ -79,16 +79,15 @@ struct SQLiteBackendTests {
     @Test("removals and counter updates are written")
     func removals() async throws {
         let folder = Self.temporaryFolder()
-        let backend = try SQLiteBackend(directory: folder, logger: Self.logger)
+        let backend = try SQLiteBackend(directory: folder)
         _ = try backend.load()
-        _ = backend.enqueue(Self.sampleChanges())
-        let ticket = backend.enqueue([
+        try backend.apply(Self.sampleChanges())
+        try backend.apply([
             .bindCounters([BindCounters(bindID: BindID(rawValue: 2), accepted: 100, discarded: 200)]),
             .filterRemoved(id: "f-3"), .protocolRemoved(ProtocolGUID("c3b1f00d-0000-4000-8000-00000000abcd")!),
         ])
-        try await backend.waitDurable(ticket)
-        await backend.close()
-        let state = try SQLiteBackend(directory: folder, logger: Self.logger).load()
+        backend.close()
+        let state = try SQLiteBackend(directory: folder).load()
         #expect(state.filters.isEmpty && state.protocols.isEmpty)
         #expect(state.binds.first?.acceptedCount == 100 && state.binds.first?.discardedCount == 200)
     }
@@ -96,39 +95,46 @@ struct SQLiteBackendTests {
     @Test("a second backend on the same folder is refused with a clear message")
     func exclusiveLock() async throws {
         let folder = Self.temporaryFolder()
-        let first = try SQLiteBackend(directory: folder, logger: Self.logger)
+        let first = try SQLiteBackend(directory: folder)
         #expect {
-            _ = try SQLiteBackend(directory: folder, logger: Self.logger)
+            _ = try SQLiteBackend(directory: folder)
         } throws: { error in
             (error as? PersistenceError)?.message.contains("in use by another process") == true
         }
-        await first.close()
+        first.close()
     }
 
     @Test("migrations are named, recorded once, and a newer database is refused")
     func migrations() async throws {
         let folder = Self.temporaryFolder()
-        let backend = try SQLiteBackend(directory: folder, logger: Self.logger)
-        await backend.close()
+        let backend = try SQLiteBackend(directory: folder)
+        backend.close()
         let connection = try SQLiteConnection(path: folder + "/" + SQLiteBackend.fileName)
         #expect(try connection.scalarText("SELECT group_concat(name) FROM schema_migrations") == "0001_initial")
         try connection.execute("INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_from_the_future', 0)")
         connection.close()
         #expect {
-            _ = try SQLiteBackend(directory: folder, logger: Self.logger)
+            _ = try SQLiteBackend(directory: folder)
         } throws: { error in
             (error as? PersistenceError)?.message.contains("9999_from_the_future") == true
         }
     }
 
+    /// Counts the store's batches.
+    final class CommitCounter: ChangeListener {
+        let commits = Atomic<Int>(0)
+        func published(_ events: [DomainEvent]) {}
+        func applied(sink: String, duration: Duration, changes: Int) { commits.add(1, ordering: .relaxed) }
+    }
+
     @Test("changes queued while a commit syncs share the next commit (group commit)")
     func groupCommit() async throws {
         let folder = Self.temporaryFolder()
-        let commits = Atomic<Int>(0)
-        let backend = try SQLiteBackend(directory: folder, logger: Self.logger, commitObserver: { _, _ in
-            commits.add(1, ordering: .relaxed)
-        })
+        let counter = CommitCounter()
+        let backend = try SQLiteBackend(directory: folder)
         _ = try backend.load()
+        let pipeline = ChangePipeline(sinks: [backend], listener: counter, logger: Self.logger)
+        try await pipeline.start(from: PersistedState())
         let writers = 400
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<writers {
@@ -136,13 +142,14 @@ struct SQLiteBackendTests {
                     let session = Session(
                         id: "s\(index)", clientAddress: IPAddress(v4: UInt32(index)), clientType: .secureNAT,
                         clientMachineName: nil, user: nil, createdAt: Self.now, sequence: UInt64(index + 1))
-                    try await backend.waitDurable(backend.enqueue([.sessionSaved(session)]))
+                    try await pipeline.waitApplied(pipeline.enqueue([.sessionSaved(session)], events: []))
                 }
             }
             try await group.waitForAll()
         }
-        await backend.close()
-        #expect(try SQLiteBackend(directory: folder, logger: Self.logger).load().sessions.count == writers)
-        #expect(commits.load(ordering: .relaxed) < writers, "\(commits.load(ordering: .relaxed)) commits for \(writers) writes")
+        await pipeline.close()
+        #expect(try SQLiteBackend(directory: folder).load().sessions.count == writers)
+        let commits = counter.commits.load(ordering: .relaxed)
+        #expect(commits < writers, "\(commits) commits for \(writers) writes")
     }
 }

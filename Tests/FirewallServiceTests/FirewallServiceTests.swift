@@ -1,4 +1,5 @@
 import FirewallPersistence
+import FirewallPipeline
 import FirewallSessions
 import Logging
 import Synchronization
@@ -37,28 +38,80 @@ struct FirewallServiceTests {
         return address
     }()
 
+    /// Hears the events the pipeline publishes.
+    final class EventLog: ChangeListener {
+        let kinds = Mutex<[DomainEvent.Kind]>([])
+        func published(_ events: [DomainEvent]) { kinds.withLock { $0 += events.map(\.kind) } }
+    }
+
+    /// A service over the SQLite store in `folder`, started.
+    static func sqliteService(_ folder: String, listener: (any ChangeListener)? = nil, extra: [any ChangeSink] = [])
+        async throws -> FirewallService
+    {
+        let store = try SQLiteBackend(directory: folder)
+        let service = FirewallService(restoring: try store.load(), sinks: [store] + extra, logger: Self.logger, listener: listener)
+        try await service.start()
+        return service
+    }
+
     @Test("an acknowledged change is on disk: a new service on the same folder sees it")
     func durable() async throws {
         let folder = Self.temporaryFolder()
-        let first = try FirewallService(persistence: try SQLiteBackend(directory: folder, logger: Self.logger), logger: Self.logger)
+        let first = try await Self.sqliteService(folder)
         let session = try await first.createSession(NewSession(id: "a", clientAddress: IPAddress("10.0.0.1")!))
         let bind = try await first.createBind(sessionID: "a", transport: .udp, address: Self.address)
         await first.close()
-        let second = try FirewallService(persistence: try SQLiteBackend(directory: folder, logger: Self.logger), logger: Self.logger)
+        let second = try await Self.sqliteService(folder)
         #expect(try await second.session("a").createdAt == session.createdAt)
         #expect(try await second.bind(sessionID: "a", bindID: bind.id).state == .pending)
         await second.close()
     }
 
+    /// A sink after the store that refuses batches while `failing` is set (as a kernel that
+    /// refuses a transaction would).
+    final class SwitchableSink: ChangeSink {
+        let failing = Atomic<Bool>(false)
+        var name: String { "dataplane" }
+        func apply(_ changes: [StateChange]) throws(SinkError) {
+            if failing.load(ordering: .relaxed) { throw SinkError("the kernel refused the transaction") }
+        }
+    }
+
+    @Test("a change a sink refuses is answered 503 naming the sink, publishes no event, and later writes are refused until it recovers")
+    func refusedChange() async throws {
+        let events = EventLog()
+        let kernel = SwitchableSink()
+        let service = try await Self.sqliteService(Self.temporaryFolder(), listener: events, extra: [kernel])
+        _ = try await service.createSession(NewSession(id: "before", clientAddress: IPAddress("10.0.0.1")!))
+        kernel.failing.store(true, ordering: .relaxed)
+        do {
+            _ = try await service.createSession(NewSession(id: "during", clientAddress: IPAddress("10.0.0.2")!))
+            Issue.record("a refused change was acknowledged")
+        } catch {
+            #expect(error.hresult == .ERROR_WRITE_FAULT)
+            #expect(error.detail.contains("kernel's firewall table"))
+        }
+        #expect(service.failure?.sink == "dataplane")
+        await #expect(throws: FirewallError.self) {
+            try await service.createSession(NewSession(id: "refused", clientAddress: IPAddress("10.0.0.3")!))
+        }
+        #expect(events.kinds.withLock { $0 } == [.sessionCreated], "only the acknowledged change was published")
+        kernel.failing.store(false, ordering: .relaxed)
+        for _ in 0..<300 where service.failure != nil { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(service.failure == nil)
+        _ = try await service.createSession(NewSession(id: "after", clientAddress: IPAddress("10.0.0.4")!))
+        #expect(events.kinds.withLock { $0 } == [.sessionCreated, .sessionCreated])
+        await #expect(throws: FirewallError.self) { try await service.session("refused") }
+        await service.close()
+    }
+
     @Test("timers: a pending bind expires after the timeout, with a bind.expired event")
     func pendingExpiry() async throws {
         let clock = TestClock()
-        let events = Mutex<[DomainEvent.Kind]>([])
+        let events = EventLog()
         var settings = FirewallSettings()
         settings.pendingTimeoutSeconds = 60
-        let service = try FirewallService(
-            persistence: MemoryBackend(), settings: settings, logger: Self.logger, clock: { clock.now() },
-            eventSink: { happened in events.withLock { $0 += happened.map(\.kind) } })
+        let service = FirewallService(settings: settings, logger: Self.logger, clock: { clock.now() }, listener: events)
         _ = try await service.createSession(NewSession(id: "a", clientAddress: IPAddress("10.0.0.1")!))
         let bind = try await service.createBind(sessionID: "a", transport: .udp, address: Self.address)
         clock.advance(59)
@@ -67,7 +120,7 @@ struct FirewallServiceTests {
         clock.advance(2)
         _ = await service.store.tick()
         await #expect(throws: FirewallError.self) { try await service.bind(sessionID: "a", bindID: bind.id) }
-        #expect(events.withLock { $0 } == [.sessionCreated, .bindCreated, .bindExpired])
+        #expect(events.kinds.withLock { $0 } == [.sessionCreated, .bindCreated, .bindExpired])
     }
 
     @Test("the tick sleeps until the next deadline, at most a second")
@@ -75,7 +128,7 @@ struct FirewallServiceTests {
         let clock = TestClock()
         var settings = FirewallSettings()
         settings.gracePeriodSeconds = 30
-        let service = try FirewallService(persistence: MemoryBackend(), settings: settings, logger: Self.logger, clock: { clock.now() })
+        let service = FirewallService(settings: settings, logger: Self.logger, clock: { clock.now() })
         #expect(await service.store.tick() == 1)
         _ = try await service.createSession(NewSession(id: "a", clientAddress: IPAddress("10.0.0.1")!))
         _ = try await service.terminateSession("a")
@@ -86,10 +139,10 @@ struct FirewallServiceTests {
 
     @Test("statistics are kept counts")
     func statistics() async throws {
-        let service = try FirewallService(persistence: MemoryBackend(), logger: Self.logger)
+        let service = FirewallService(logger: Self.logger)
         _ = try await service.createSession(NewSession(id: "a", clientAddress: IPAddress("10.0.0.1")!))
         _ = try await service.createBind(sessionID: "a", transport: .udp, address: Self.address)
-        let statistics = await service.store.statistics()
+        let statistics = await service.statistics()
         #expect(statistics.sessionsByState[.active] == 1)
         #expect(statistics.bindsByState[.pending] == 1)
         #expect(statistics.policyVersion == 1)

@@ -16,7 +16,6 @@ let package = Package(
                 .product(name: "FirewallAPI", package: "fwsessiond"),
                 .product(name: "FirewallService", package: "fwsessiond"),
                 .product(name: "FirewallSessions", package: "fwsessiond"),
-                .product(name: "FirewallPersistence", package: "fwsessiond"),
                 .product(name: "MicroHTTPServer", package: "fwsessiond"),
             ]),
         .executableTarget(

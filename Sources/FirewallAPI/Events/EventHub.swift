@@ -63,6 +63,23 @@ public final class EventHub: Sendable {
         case shuttingDown
     }
 
+    /// Tells every subscriber to re-read the state: changes were applied whose events were never
+    /// published (their callers were answered with an error, then a retry applied them). The
+    /// event ids move on and the ring is emptied, so a client resuming from before this point gets
+    /// `reset` too.
+    public func resync(reason: String) {
+        let (frame, subscribers) = state.withLock { state in
+            state.lastID += 1
+            state.ring = []
+            state.ringStart = 0
+            let frame = SSEFrame.make(
+                id: nil, event: "reset",
+                data: Array(#"{"reason":"\#(reason); re-read the state","lastEventId":\#(state.lastID)}"#.utf8))
+            return (frame, Array(state.subscribers.values))
+        }
+        for subscriber in subscribers { subscriber.deliverToAll(frame) }
+    }
+
     /// A new subscriber. With `lastEventID`, the kept events after it are replayed first; when
     /// they are no longer all kept, a `reset` event comes first and only new events follow.
     public func subscribe(filter: EventFilter, lastEventID: UInt64?) -> Result<any HTTPBodyStream, SubscribeFailure> {

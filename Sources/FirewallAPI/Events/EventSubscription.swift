@@ -32,6 +32,11 @@ final class EventSubscription: HTTPBodyStream {
         enqueue(event.frame, dropWhenFull: true)
     }
 
+    /// Queues a frame every subscriber must see, whatever its filter (`reset`).
+    func deliverToAll(_ frame: [UInt8]) {
+        enqueue(frame, dropWhenFull: true)
+    }
+
     /// Queues a heartbeat unless something was sent since the last one.
     func heartbeat() {
         let idle = state.withLock { state in

@@ -15,11 +15,10 @@ struct HealthHandlers: Sendable {
         }
     }
 
-    /// `GET /readyz`: the durable store is open and writable (else 503 with the reason).
+    /// `GET /readyz`: every sink of the change pipeline (the durable store, the data plane)
+    /// applies changes (else 503 naming the failing one).
     func ready(_ request: APIRequest) async throws -> APIResponse {
-        if let failure = service.storeFailure {
-            throw APIError(FirewallError(.ERROR_WRITE_FAULT, "the durable store cannot be written: \(failure.message)"))
-        }
+        if let failure = service.failure { throw APIError(FirewallError.unavailable(failure)) }
         return JSONResponse.make { writer in
             writer.beginObject()
             writer.field("status", "ready")

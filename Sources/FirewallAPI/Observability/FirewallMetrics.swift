@@ -23,6 +23,7 @@ public final class FirewallMetrics: Sendable {
     private let subscribers: Gauge
     private let commitDuration: DurationHistogram
     private let commitChanges: ValueHistogram
+    private let sinkFailures: [String: Counter]
     private let requestSeries = Mutex<[RequestKey: RequestSeries]>([:])
 
     private struct RequestKey: Hashable {
@@ -84,6 +85,12 @@ public final class FirewallMetrics: Sendable {
         commitChanges = registry.makeValueHistogram(
             descriptor: Self.metric("store_commit_changes", "Changes written per group commit."),
             buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000])
+        sinkFailures = Dictionary(uniqueKeysWithValues: ["store", "dataplane"].map { sink in
+            (sink, registry.makeCounter(
+                descriptor: Self.metric(
+                    "sink_failures", unit: "total", "Batches of changes a sink (store, dataplane) could not apply; each is retried."),
+                labels: [("sink", sink)]))
+        })
     }
 
     /// Counts one answered request (route is the template, so the label set stays bounded).
@@ -126,10 +133,16 @@ public final class FirewallMetrics: Sendable {
         }
     }
 
-    /// Records one group commit.
-    public func recordCommit(duration: Duration, changes: Int) {
+    /// Records one batch applied by a pipeline sink (`store`: one group commit).
+    public func recordApplied(sink: String, duration: Duration, changes: Int) {
+        guard sink == "store" else { return }
         commitDuration.record(duration)
         commitChanges.record(Double(changes))
+    }
+
+    /// Counts a batch a pipeline sink could not apply.
+    public func recordFailure(sink: String) {
+        sinkFailures[sink]?.increment()
     }
 
     /// The current number of event subscribers.

@@ -16,3 +16,18 @@ public struct PersistedState: Sendable {
     /// An empty state.
     public init() {}
 }
+
+extension FirewallState {
+    /// What this state holds, in the shape the store loads it: what a sink that joins after the
+    /// restore (the data plane) brings itself in line with. Binds come in id order.
+    public func snapshot() -> PersistedState {
+        var snapshot = PersistedState()
+        snapshot.sessions = sessions.values.sorted { $0.sequence < $1.sequence }
+        snapshot.binds = binds.values.sorted { $0.id < $1.id }
+        snapshot.filters = filters.values.sorted { $0.sequence < $1.sequence }
+        snapshot.protocols = protocols.values.filter { !$0.isBuiltIn }
+        snapshot.rules = rules
+        snapshot.metadata = metadata
+        return snapshot
+    }
+}
