@@ -6,7 +6,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 
 SWIFT ?= swift
 PYTHON ?= python3
-APT_PACKAGES := libmicrohttpd-dev libsqlite3-dev libgnutls28-dev pkg-config curl ca-certificates openssl prometheus chromium chromium-driver
+APT_PACKAGES := libmicrohttpd-dev libsqlite3-dev libgnutls28-dev libnftables-dev libnftnl-dev libmnl-dev pkg-config curl ca-certificates openssl prometheus chromium chromium-driver nftables iproute2 socat
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LISTEN ?= 127.0.0.1:8080
 DATA ?= ./data
@@ -67,7 +67,7 @@ clean:
 
 ## Benchmarks (bench/README.md): release server, C libmicrohttpd baseline, C SQLite commit tool and
 ## the Hummingbird peer, driven by wrk on loopback. Results go to bench/results/ (git-ignored).
-BENCH_APT_PACKAGES := wrk gcc pkg-config libmicrohttpd-dev libsqlite3-dev libgnutls28-dev
+BENCH_APT_PACKAGES := wrk gcc pkg-config libmicrohttpd-dev libsqlite3-dev libgnutls28-dev libnftables-dev libnftnl-dev libmnl-dev nftables iproute2
 
 bench-deps:
 	@missing=""; for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

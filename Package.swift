@@ -6,9 +6,9 @@ import PackageDescription
 //   FirewallAPI (routes, handlers, problem+json)      MicroHTTPServer (HTTP over libmicrohttpd)
 //   FirewallService (the SessionStore actor, timers)
 //   FirewallPipeline (every change through each sink in order: durable store, then kernel)
-//   FirewallPersistence (SQLite)
+//   FirewallPersistence (SQLite)   FirewallDataPlane (nftables)
 //   FirewallSessions (pure domain: sessions, binds, IP filters, rules, HResult)
-//   StrictJSON (strict JSON reader and ordered writer), CMicroHTTPD, CSQLite (C glue)
+//   StrictJSON (strict JSON reader and ordered writer), CMicroHTTPD, CSQLite, CNFTables, CNetfilterGlue (C glue)
 let package = Package(
     name: "fwsessiond",
     platforms: [.macOS(.v15)],
@@ -40,6 +40,15 @@ let package = Package(
             name: "CSQLite",
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CNFTables",
+            pkgConfig: "libnftables",
+            providers: [.apt(["libnftables-dev"])]
+        ),
+        .target(
+            name: "CNetfilterGlue",
+            linkerSettings: [.linkedLibrary("nftnl"), .linkedLibrary("mnl")]
         ),
         .systemLibrary(
             name: "CGnuTLS",
@@ -80,6 +89,16 @@ let package = Package(
             ]
         ),
         .target(
+            name: "FirewallDataPlane",
+            dependencies: [
+                "CNFTables",
+                "CNetfilterGlue",
+                "FirewallPipeline",
+                "FirewallSessions",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "FirewallService",
             dependencies: [
                 "FirewallPipeline",
@@ -106,6 +125,7 @@ let package = Package(
                 "FirewallService",
                 "FirewallPersistence",
                 "FirewallPipeline",
+                "FirewallDataPlane",
                 "MicroHTTPServer",
                 "StrictJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -116,6 +136,7 @@ let package = Package(
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
         .testTarget(name: "MicroHTTPServerTests", dependencies: ["MicroHTTPServer"]),
         .testTarget(name: "FirewallSessionsTests", dependencies: ["FirewallSessions"]),
+        .testTarget(name: "FirewallDataPlaneTests", dependencies: ["FirewallDataPlane", "FirewallSessions"]),
         .testTarget(name: "FirewallPipelineTests", dependencies: ["FirewallPipeline", "FirewallPersistence"]),
         .testTarget(name: "FirewallPersistenceTests", dependencies: ["FirewallPersistence", "FirewallPipeline"]),
         .testTarget(name: "FirewallServiceTests", dependencies: ["FirewallService", "FirewallPersistence", "FirewallPipeline"]),

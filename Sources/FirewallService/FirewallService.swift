@@ -11,17 +11,27 @@ public struct FirewallService: Sendable {
     /// The actor that owns the state.
     let store: SessionStore
     private let pipeline: ChangePipeline
+    private let traffic: (any TrafficCounterSource)?
 
     /// Builds the service over a restored state; every change goes through `sinks` in order
     /// (none: `--store memory`). `listener` hears the published events and the sinks' work.
+    /// With `traffic` (the data plane), binds' counters are the packets it counted: answers read
+    /// them at once, and its periodic readings become the state's copy; `/decisions` then only
+    /// answer and no longer count.
     public init(
         restoring persisted: PersistedState = PersistedState(), sinks: [any ChangeSink] = [],
+        traffic: (any TrafficCounterSource)? = nil,
         settings: FirewallSettings = FirewallSettings(), logger: Logger,
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
         listener: (any ChangeListener)? = nil
     ) {
+        var settings = settings
+        if traffic != nil { settings.decisionsCountTraffic = false }
         pipeline = ChangePipeline(sinks: sinks, listener: listener, logger: logger)
-        store = SessionStore(state: FirewallState(restoring: persisted, settings: settings), pipeline: pipeline, clock: clock)
+        let store = SessionStore(state: FirewallState(restoring: persisted, settings: settings), pipeline: pipeline, clock: clock)
+        self.store = store
+        self.traffic = traffic
+        traffic?.observeCounters { readings in Task { await store.recordTrafficCounters(readings) } }
     }
 
     /// Brings every sink in line with the restored state (the data plane loads its table), then
@@ -43,6 +53,24 @@ public struct FirewallService: Sendable {
 
     /// Counts by state and the policy version (for gauges).
     public func statistics() async -> StoreStatistics { await store.statistics() }
+
+    /// Packets the data plane accepted and discarded in all (nil without one).
+    public func trafficTotals() -> (accepted: UInt64, discarded: UInt64)? { traffic?.totals() }
+
+    /// Binds as answered: with a data plane, carrying the kernel's counters as they are now.
+    private func withTraffic(_ binds: [Bind]) -> [Bind] {
+        guard let traffic, !binds.isEmpty else { return binds }
+        let read = traffic.counters(of: binds)
+        return binds.map { bind in
+            guard let counters = read[bind.id] else { return bind }
+            var bind = bind
+            bind.acceptedCount = counters.accepted
+            bind.discardedCount = counters.discarded
+            return bind
+        }
+    }
+
+    private func withTraffic(_ bind: Bind) -> Bind { withTraffic([bind])[0] }
 
     /// For reads and decisions: waits until what was seen holds everywhere, so nobody is shown a
     /// change that a crash could still undo. While a sink is failing, answers from memory instead:
@@ -105,43 +133,47 @@ public struct FirewallService: Sendable {
 
     /// One bind of a session.
     public func bind(sessionID: String, bindID: BindID) async throws(FirewallError) -> Bind {
-        await visible(try await store.read { state throws(FirewallError) in
+        withTraffic(await visible(try await store.read { state throws(FirewallError) in
             guard state.session(sessionID) != nil else { throw .notFound("session", sessionID) }
             guard let bind = state.bind(bindID, inSession: sessionID) else { throw .notFound("bind", bindID.description) }
             return bind
-        })
+        }))
     }
 
     /// A page of a session's binds.
     public func listBinds(sessionID: String, state bindState: BindState?, page: PageRequest) async throws(FirewallError)
         -> Page<Bind>
     {
-        await visible(try await store.read { state throws(FirewallError) in
+        var page = await visible(try await store.read { state throws(FirewallError) in
             try state.listBinds(sessionID: sessionID, state: bindState, page: page)
         })
+        page.items = withTraffic(page.items)
+        return page
     }
 
     /// Closes a bind.
     public func closeBind(sessionID: String, bindID: BindID) async throws(FirewallError) -> Bind {
-        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+        withTraffic(try await durable(store.mutate { state, now, changes throws(FirewallError) in
             try state.closeBind(sessionID: sessionID, bindID: bindID, now: now, changes: &changes)
-        })
+        }))
     }
 
     /// RetroactiveAllowBind.
     public func retroactiveAllowBind(sessionID: String, _ request: RetroactiveAllowBindRequest) async throws(FirewallError)
         -> RetroactiveAllowBindResult
     {
-        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+        var result = try await durable(store.mutate { state, now, changes throws(FirewallError) in
             try state.retroactiveAllowBind(sessionID: sessionID, request, now: now, changes: &changes)
         })
+        result.binds = withTraffic(result.binds)
+        return result
     }
 
     /// SetIpFilter on an allowed bind.
     public func setIPFilter(sessionID: String, bindID: BindID, filter: BindIPFilter?) async throws(FirewallError) -> Bind {
-        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+        withTraffic(try await durable(store.mutate { state, now, changes throws(FirewallError) in
             try state.setIPFilter(sessionID: sessionID, bindID: bindID, filter: filter, now: now, changes: &changes)
-        })
+        }))
     }
 
     // MARK: Decisions

@@ -108,6 +108,11 @@ actor SessionStore {
         return visibleTicket
     }
 
+    /// Counters read from the kernel become the binds' counters.
+    func recordTrafficCounters(_ readings: [BindCounters]) {
+        state.recordTrafficCounters(readings)
+    }
+
     // MARK: Gauges
 
     /// Counts by state and the policy version, kept incrementally (no scan).

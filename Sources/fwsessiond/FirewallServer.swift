@@ -1,4 +1,5 @@
 import FirewallAPI
+import FirewallDataPlane
 import FirewallPersistence
 import FirewallPipeline
 import FirewallService
@@ -30,8 +31,22 @@ struct FirewallServer: Service {
             restored = try store.load()
             sinks.append(store)
         }
+        var traffic: (any TrafficCounterSource)?
+        if let dataPlaneSettings = configuration.dataPlane {
+            let dataPlane = try NFTablesDataPlane(
+                settings: dataPlaneSettings, bidirectionalWindowSeconds: configuration.settings.bidirectionalWindowSeconds,
+                logger: logger,
+                events: { event in
+                    switch event {
+                    case .loaded(_, let duration): metrics.recordDataPlaneLoad(duration)
+                    case .repaired: metrics.recordDataPlaneRepair()
+                    }
+                })
+            sinks.append(dataPlane)
+            traffic = dataPlane
+        }
         let service = FirewallService(
-            restoring: restored, sinks: sinks, settings: configuration.settings, logger: logger,
+            restoring: restored, sinks: sinks, traffic: traffic, settings: configuration.settings, logger: logger,
             listener: PipelineObserver(events: events, metrics: metrics))
         let routes = FirewallRoutes.make(
             service: service, settings: configuration.settings, metrics: metrics, events: events,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FirewallAPI
+import FirewallDataPlane
 import FirewallPersistence
 import FirewallService
 import Logging
@@ -19,6 +20,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "sqlite (durable, default) or memory.")
     var store: String?
+
+    @Option(help: "none (default) or nftables: program the kernel's firewall (needs CAP_NET_ADMIN).")
+    var dataplane: String?
 
     @Option(help: "JSON configuration file.")
     var config: String?
@@ -91,6 +95,13 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("--store must be sqlite or memory")
             }
             configuration.store = kind
+        }
+        if let dataplane {
+            switch dataplane {
+            case "none": configuration.dataPlane = nil
+            case "nftables": configuration.dataPlane = configuration.dataPlane ?? DataPlaneSettings()
+            default: throw ValidationError("--dataplane must be none or nftables")
+            }
         }
         if let logLevel {
             guard LogLevelName.parse(logLevel) != nil else {

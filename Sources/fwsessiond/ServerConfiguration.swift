@@ -1,4 +1,5 @@
 import FirewallAPI
+import FirewallDataPlane
 import FirewallSessions
 import MicroHTTPServer
 
@@ -48,6 +49,8 @@ struct ServerConfiguration: Sendable, Equatable {
     var tls: HTTPTLSConfiguration?
     /// The `/events` stream's limits.
     var events = EventStreamSettings()
+    /// The nftables data plane; nil (`"kind": "none"`) enforces nothing and needs no privileges.
+    var dataPlane: DataPlaneSettings?
     /// Bearer tokens (hashed); none means access control is off and only loopback is allowed.
     var tokens: [AccessToken] = []
 

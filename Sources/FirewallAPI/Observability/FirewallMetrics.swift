@@ -24,6 +24,11 @@ public final class FirewallMetrics: Sendable {
     private let commitDuration: DurationHistogram
     private let commitChanges: ValueHistogram
     private let sinkFailures: [String: Counter]
+    private let dataPlanePackets: [String: Counter]
+    private let dataPlaneLastTotals = Mutex<(accepted: UInt64, discarded: UInt64)>((0, 0))
+    private let dataPlaneRepairs: Counter
+    private let dataPlaneTransactions: DurationHistogram
+    private let dataPlaneLoadSeconds: Gauge
     private let requestSeries = Mutex<[RequestKey: RequestSeries]>([:])
 
     private struct RequestKey: Hashable {
@@ -91,6 +96,21 @@ public final class FirewallMetrics: Sendable {
                     "sink_failures", unit: "total", "Batches of changes a sink (store, dataplane) could not apply; each is retried."),
                 labels: [("sink", sink)]))
         })
+        dataPlanePackets = Dictionary(uniqueKeysWithValues: ["accept", "discard"].map { verdict in
+            (verdict, registry.makeCounter(
+                descriptor: Self.metric(
+                    "dataplane_packets", unit: "total", "Packets to or from binds that the kernel's table accepted or discarded."),
+                labels: [("verdict", verdict)]))
+        })
+        dataPlaneRepairs = registry.makeCounter(
+            descriptor: Self.metric(
+                "dataplane_repairs", unit: "total", "Times the nftables table was loaded again because it was not what fwsessiond put there."))
+        dataPlaneTransactions = registry.makeDurationHistogram(
+            descriptor: Self.metric(
+                "dataplane_transaction_duration", unit: "seconds", "Time of one nftables transaction applying a batch of changes."),
+            buckets: Self.latencyBuckets)
+        dataPlaneLoadSeconds = registry.makeGauge(
+            descriptor: Self.metric("dataplane_load_duration_seconds", "Time the last full load of the nftables table took, in seconds."))
     }
 
     /// Counts one answered request (route is the template, so the label set stays bounded).
@@ -135,9 +155,24 @@ public final class FirewallMetrics: Sendable {
 
     /// Records one batch applied by a pipeline sink (`store`: one group commit).
     public func recordApplied(sink: String, duration: Duration, changes: Int) {
-        guard sink == "store" else { return }
-        commitDuration.record(duration)
-        commitChanges.record(Double(changes))
+        switch sink {
+        case "store":
+            commitDuration.record(duration)
+            commitChanges.record(Double(changes))
+        case "dataplane":
+            dataPlaneTransactions.record(duration)
+        default:
+            break
+        }
+    }
+
+    /// Counts a repair of the data plane's table.
+    public func recordDataPlaneRepair() { dataPlaneRepairs.increment() }
+
+    /// Records how long the last full load of the data plane's table took.
+    public func recordDataPlaneLoad(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        dataPlaneLoadSeconds.set(Double(seconds) + Double(attoseconds) / 1e18)
     }
 
     /// Counts a batch a pipeline sink could not apply.
@@ -148,8 +183,19 @@ public final class FirewallMetrics: Sendable {
     /// The current number of event subscribers.
     public func setSubscribers(_ count: Int) { subscribers.set(Int64(count)) }
 
-    /// The text exposition, with the gauges refreshed from the store's counts.
-    public func render(_ statistics: StoreStatistics) -> [UInt8] {
+    /// The text exposition, with the gauges refreshed from the store's counts and the data
+    /// plane's packet counters from the kernel's (a kernel counter that went down was reset with
+    /// its table, so it counts from zero again).
+    public func render(_ statistics: StoreStatistics, dataPlaneTotals: (accepted: UInt64, discarded: UInt64)? = nil) -> [UInt8] {
+        if let totals = dataPlaneTotals {
+            let last = dataPlaneLastTotals.withLock { last in
+                defer { last = totals }
+                return last
+            }
+            func grown(_ now: UInt64, _ before: UInt64) -> Int64 { Int64(clamping: now >= before ? now - before : now) }
+            dataPlanePackets["accept"]?.increment(by: grown(totals.accepted, last.accepted))
+            dataPlanePackets["discard"]?.increment(by: grown(totals.discarded, last.discarded))
+        }
         for (state, gauge) in sessions { gauge.set(Int64(statistics.sessionsByState[state] ?? 0)) }
         for (state, gauge) in binds { gauge.set(Int64(statistics.bindsByState[state] ?? 0)) }
         policyVersion.set(statistics.policyVersion)

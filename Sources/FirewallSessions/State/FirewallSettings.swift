@@ -24,6 +24,9 @@ public struct FirewallSettings: Sendable, Equatable {
     public var gracePeriodSeconds: Double = 30
     /// A peer counts as recent for bidirectional replies for this many seconds.
     public var bidirectionalWindowSeconds: Double = 120
+    /// Whether `/decisions` count in the deciding bind's counters. Off when a data plane counts
+    /// the real packets (its kernel counters are the binds' counters then).
+    public var decisionsCountTraffic = true
 
     /// The defaults.
     public init() {}

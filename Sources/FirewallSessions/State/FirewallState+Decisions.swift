@@ -13,12 +13,14 @@ extension FirewallState {
         }
         let reason = reasonFor(bind, query: query, peer: peer, now: now)
         let accepted = reason == .allowed || reason == .bidirectionalReply
-        if accepted {
-            binds[id]?.acceptedCount &+= 1
-        } else {
-            binds[id]?.discardedCount &+= 1
+        if settings.decisionsCountTraffic {
+            if accepted {
+                binds[id]?.acceptedCount &+= 1
+            } else {
+                binds[id]?.discardedCount &+= 1
+            }
+            dirtyCounters.insert(id)
         }
-        dirtyCounters.insert(id)
         if accepted, query.direction == .inbound, query.transport == .udp,
             bind.grant?.flags.contains(.bidirectional) == true
         {
@@ -48,6 +50,16 @@ extension FirewallState {
         switch filter {
         case .inline(let ranges): ranges.contains(address)
         case .stored(let id): filters[id]?.ranges.contains(address) ?? false
+        }
+    }
+
+    /// Takes counters read elsewhere (the kernel's, with a data plane) as the binds' counters; they
+    /// are flushed to the durable store like decision counts.
+    public mutating func recordTrafficCounters(_ readings: [BindCounters]) {
+        for reading in readings where binds[reading.bindID] != nil {
+            binds[reading.bindID]?.acceptedCount = reading.accepted
+            binds[reading.bindID]?.discardedCount = reading.discarded
+            dirtyCounters.insert(reading.bindID)
         }
     }
 

@@ -1,0 +1,37 @@
+// Reads of fwsessiond's own nftables table over netlink (libmnl + libnftnl): per-bind element
+// counters, named counters and the checks that notice a table deleted or flushed by hand.
+// libnftables has no single-element read (`nft get element` downloads the whole set first, seconds
+// at 50,000 elements); one netlink GETSETELEM per element costs about 16 microseconds.
+#ifndef FWS_NETLINK_H
+#define FWS_NETLINK_H
+
+#include <stdint.h>
+
+/// One netlink socket. Not thread-safe: callers serialise access.
+typedef struct fws_nl fws_nl;
+
+/// Opens a NETLINK_NETFILTER socket; NULL with *error = errno on failure.
+fws_nl *fws_nl_open(int *error);
+
+/// Closes the socket.
+void fws_nl_close(fws_nl *handle);
+
+/// Reads the counters of `count` elements of set `set`, each key `key_length` bytes long (fields
+/// of a concatenation padded to 4 bytes), laid out one after another in `keys`. For each element,
+/// found[i] is 1 and packets[i], bytes[i] are its counter (0 when it has none), or found[i] is 0
+/// when the element does not exist. Returns 0, or -errno when the set cannot be read at all.
+int fws_nl_element_counters(fws_nl *handle, uint16_t family, const char *table, const char *set,
+                            const uint8_t *keys, uint32_t key_length, uint32_t count,
+                            uint64_t *packets, uint64_t *bytes, uint8_t *found);
+
+/// Reads the named counter object `name`. Returns 0, or -errno (-ENOENT: no such counter).
+int fws_nl_counter_object(fws_nl *handle, uint16_t family, const char *table, const char *name,
+                          uint64_t *packets, uint64_t *bytes);
+
+/// 1 when the table exists, 0 when it does not, -errno when that cannot be told.
+int fws_nl_table_exists(fws_nl *handle, uint16_t family, const char *table);
+
+/// How many rules the chain holds (0 for a missing chain), or -errno.
+int fws_nl_chain_rule_count(fws_nl *handle, uint16_t family, const char *table, const char *chain);
+
+#endif

@@ -1,0 +1,108 @@
+import FirewallSessions
+
+/// What the kernel's table holds, as fwsessiond put it there: every bind's wanted state and the
+/// ranges of the stored filters binds follow. Transactions are computed against it, never by
+/// reading the kernel back.
+struct DataPlaneMirror: Sendable {
+    var binds: [BindID: TableBind]
+    var filters: [String: IPRangeSet]
+    /// The binds following each stored filter (a change to the filter changes their elements).
+    private(set) var followers: [String: Set<BindID>] = [:]
+
+    init(binds: [BindID: TableBind], filters: [String: IPRangeSet]) {
+        self.binds = binds
+        self.filters = filters
+        for (id, bind) in binds {
+            if let filter = bind.storedFilterID { followers[filter, default: []].insert(id) }
+        }
+    }
+
+    /// The whole wanted state with `delta` applied, for a full load.
+    func applying(_ delta: DataPlaneDelta) -> (binds: [BindID: TableBind], filters: [String: IPRangeSet]) {
+        var copy = self
+        copy.commit(delta)
+        return (copy.binds, copy.filters)
+    }
+
+    /// Records that the kernel now holds `delta`.
+    mutating func commit(_ delta: DataPlaneDelta) {
+        for (id, filter) in delta.filters {
+            filters[id] = filter
+        }
+        for (id, bind) in delta.binds {
+            if let old = binds[id], let filter = old.storedFilterID {
+                followers[filter]?.remove(id)
+                if followers[filter]?.isEmpty == true { followers[filter] = nil }
+            }
+            binds[id] = bind
+            if let filter = bind?.storedFilterID { followers[filter, default: []].insert(id) }
+        }
+    }
+}
+
+/// One batch of changes as the data plane sees it: binds saved or removed, stored filters
+/// changed. Counter flushes and policy records do not concern the kernel.
+struct DataPlaneDelta: Sendable {
+    /// New wanted state per bind; nil: removed.
+    private(set) var binds: [BindID: TableBind?] = [:]
+    /// New ranges per stored filter; nil: removed.
+    private(set) var filters: [String: IPRangeSet?] = [:]
+    /// Binds whose elements may change: saved or removed, or following a changed filter.
+    private(set) var touched: Set<BindID> = []
+
+    init(_ changes: [StateChange], mirror: DataPlaneMirror) {
+        for change in changes {
+            switch change {
+            case .bindSaved(let bind):
+                var wanted = TableBind(bind)
+                // The data plane's own counter readings are newer than the state's copy.
+                if let known = mirror.binds[bind.id], known.key == wanted.key {
+                    wanted.accepted = max(wanted.accepted, known.accepted)
+                    wanted.discarded = max(wanted.discarded, known.discarded)
+                }
+                binds[bind.id] = wanted
+                touched.insert(bind.id)
+            case .bindRemoved(let id):
+                binds[id] = .some(nil)
+                touched.insert(id)
+            case .filterSaved(let filter):
+                filters[filter.id] = filter.ranges
+                touched.formUnion(mirror.followers[filter.id] ?? [])
+            case .filterRemoved(let id):
+                filters[id] = .some(nil)
+                touched.formUnion(mirror.followers[id] ?? [])
+            case .sessionSaved, .sessionRemoved, .bindCounters, .protocolSaved, .protocolRemoved, .rulesReplaced,
+                .metadataSaved:
+                continue
+            }
+        }
+    }
+
+    /// Nothing for the kernel.
+    var isEmpty: Bool { touched.isEmpty && filters.isEmpty }
+
+    /// The transaction that takes the kernel from `mirror` to `mirror` + this delta: deletions
+    /// first (a key may move from a removed bind to a new one in the same batch), then additions,
+    /// one command per set. Empty when nothing in the kernel changes.
+    func commands(table: String, mirror: DataPlaneMirror) -> String {
+        var newFilters = mirror.filters
+        for (id, ranges) in filters { newFilters[id] = ranges }
+        var deletions: [String: [String]] = [:]
+        var additions: [String: [String]] = [:]
+        for id in touched {
+            let before = Set(mirror.binds[id]?.elements(storedFilters: mirror.filters) ?? [])
+            let wanted: TableBind? = binds[id] ?? mirror.binds[id]
+            let after = Set(wanted?.elements(storedFilters: newFilters) ?? [])
+            for element in before.subtracting(after) { deletions[element.set, default: []].append(element.text) }
+            for element in after.subtracting(before) { additions[element.set, default: []].append(element.text) }
+        }
+        var text = ""
+        for (set, elements) in deletions.sorted(by: { $0.key < $1.key }) {
+            text += "delete element inet \(table) \(set) { \(elements.joined(separator: ", ")) }\n"
+        }
+        for (set, elements) in additions.sorted(by: { $0.key < $1.key }) {
+            text += "add element inet \(table) \(set) { \(elements.joined(separator: ", ")) }\n"
+        }
+        return text
+    }
+}

@@ -1,0 +1,85 @@
+import CNetfilterGlue
+import FirewallPipeline
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads fwsessiond's table over netlink: per-bind counters, the table's named counters and
+/// the health checks. One socket, serialised by a mutex: the API's reads of bind counters and
+/// the data plane thread's checks share it (each read is a few netlink round trips).
+final class KernelReader: Sendable {
+    private let socket: Mutex<SocketBox>
+    let table: String
+
+    /// NFPROTO_INET: the family of an `inet` table.
+    static let inetFamily: UInt16 = 1
+
+    init(table: String) throws(SinkError) {
+        var error: Int32 = 0
+        guard let handle = fws_nl_open(&error) else {
+            throw SinkError("cannot open a netfilter netlink socket: \(String(cString: strerror(error)))")
+        }
+        socket = Mutex(SocketBox(handle))
+        self.table = table
+    }
+
+    /// Counters of elements of one set (nil for an element that does not exist).
+    func counters(set: String, keys: [[UInt8]], keyLength: Int) throws(SinkError) -> [(packets: UInt64, bytes: UInt64)?] {
+        guard !keys.isEmpty else { return [] }
+        var flat: [UInt8] = []
+        flat.reserveCapacity(keys.count * keyLength)
+        for key in keys { flat += key }
+        var packets = [UInt64](repeating: 0, count: keys.count)
+        var bytes = [UInt64](repeating: 0, count: keys.count)
+        var found = [UInt8](repeating: 0, count: keys.count)
+        let result = socket.withLock { box in
+            fws_nl_element_counters(
+                box.handle, Self.inetFamily, table, set, flat, UInt32(keyLength), UInt32(keys.count), &packets, &bytes, &found)
+        }
+        try Self.check(result, "reading set \(set)")
+        return keys.indices.map { found[$0] != 0 ? (packets[$0], bytes[$0]) : nil }
+    }
+
+    /// A named counter of the table.
+    func counter(_ name: String) throws(SinkError) -> UInt64 {
+        var packets: UInt64 = 0
+        var bytes: UInt64 = 0
+        let result = socket.withLock { box in fws_nl_counter_object(box.handle, Self.inetFamily, table, name, &packets, &bytes) }
+        try Self.check(result, "reading counter \(name)")
+        return packets
+    }
+
+    /// Whether the table exists.
+    func tableExists() throws(SinkError) -> Bool {
+        let result = socket.withLock { box in fws_nl_table_exists(box.handle, Self.inetFamily, table) }
+        try Self.check(result, "looking up table \(table)")
+        return result == 1
+    }
+
+    /// How many rules a chain of the table holds (0 when it is missing).
+    func ruleCount(chain: String) throws(SinkError) -> Int {
+        let result = socket.withLock { box in fws_nl_chain_rule_count(box.handle, Self.inetFamily, table, chain) }
+        try Self.check(result, "reading chain \(chain)")
+        return Int(result)
+    }
+
+    /// C results become Swift errors here, and only here.
+    private static func check(_ result: Int32, _ what: String) throws(SinkError) {
+        guard result < 0 else { return }
+        let reason = String(cString: strerror(-result))
+        if -result == EPERM {
+            throw SinkError("\(what): \(reason): the nftables data plane needs CAP_NET_ADMIN")
+        }
+        throw SinkError("\(what): \(reason)")
+    }
+}
+
+/// Owns the C handle.
+private final class SocketBox: @unchecked Sendable {
+    // @unchecked: only used inside `Mutex.withLock` of the owning reader.
+    let handle: OpaquePointer
+    init(_ handle: OpaquePointer) { self.handle = handle }
+    deinit { fws_nl_close(handle) }
+}

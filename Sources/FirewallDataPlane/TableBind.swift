@@ -1,0 +1,92 @@
+import FirewallSessions
+
+/// What the kernel must do for one bind, derived from its state and grant: the data plane's
+/// copy of the part of a `Bind` that decides packets.
+struct TableBind: Sendable, Equatable {
+    /// Which peers an allowed bind accepts.
+    enum Peers: Sendable, Equatable {
+        /// Every peer (no IP filter).
+        case everyone
+        /// The ranges of an inline filter (a snapshot).
+        case ranges(IPRangeSet)
+        /// The ranges of a stored filter, as that filter is now.
+        case stored(id: String)
+    }
+
+    var key: BindKey
+    /// Nil while pending or terminating: every packet is discarded.
+    var accepts: Peers?
+    /// Allowed with `bidirectional` (UDP): replies may go to peers that recently sent.
+    var bidirectional: Bool
+    /// The counters the bind had when last read: where a full load of the table starts them.
+    var accepted: UInt64
+    var discarded: UInt64
+
+    init(_ bind: Bind) {
+        key = BindKey(bind)
+        if bind.state == .allowed, let grant = bind.grant {
+            switch grant.ipFilter {
+            case nil: accepts = .everyone
+            case .inline(let ranges): accepts = .ranges(ranges)
+            case .stored(let id): accepts = .stored(id: id)
+            }
+            bidirectional = grant.flags.contains(.bidirectional) && bind.transport == .udp
+        } else {
+            accepts = nil
+            bidirectional = false
+        }
+        accepted = bind.acceptedCount
+        discarded = bind.discardedCount
+    }
+
+    /// The stored filter it follows, if any.
+    var storedFilterID: String? {
+        if case .stored(let id) = accepts { return id }
+        return nil
+    }
+
+    /// The elements the kernel's sets hold for this bind. `storedFilters` gives the ranges of
+    /// stored filters (a missing one accepts nobody, like an empty filter).
+    func elements(storedFilters: [String: IPRangeSet]) -> [TableElement] {
+        let group = key.group
+        let key = key.text
+        var elements = [TableElement(.bound, group, key), TableElement(.drop, group, key)]
+        guard let accepts else { return elements }
+        if bidirectional { elements.append(TableElement(.bidir, group, key)) }
+        let ranges: IPRangeSet
+        switch accepts {
+        case .everyone:
+            elements.append(TableElement(.open, group, key))
+            return elements
+        case .ranges(let inline):
+            ranges = inline
+        case .stored(let id):
+            ranges = storedFilters[id] ?? IPRangeSet()
+        }
+        // A peer of the other family can never reach this bind's socket.
+        for range in ranges.ranges where range.family == group.family {
+            if range.lower == range.upper {
+                elements.append(TableElement(.peer, group, "\(key) . \(range.lower)"))
+            } else {
+                elements.append(TableElement(.range, group, "\(key) . \(range.lower)-\(range.upper)"))
+            }
+        }
+        return elements
+    }
+}
+
+/// One element of one of the table's sets, as nft text.
+struct TableElement: Hashable, Sendable {
+    var kind: SetKind
+    var group: SetGroup
+    var text: String
+
+    init(_ kind: SetKind, _ group: SetGroup, _ text: String) {
+        self.kind = kind
+        self.group = group
+        self.text = text
+    }
+
+    /// The set's name.
+    var set: String { group.set(kind) }
+}
