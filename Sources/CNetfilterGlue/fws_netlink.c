@@ -285,3 +285,63 @@ int fws_nl_chain_rule_count(fws_nl *handle, uint16_t family, const char *table, 
     if (count.error == -ENOENT) return 0;
     return count.error < 0 ? count.error : count.rules;
 }
+
+struct key_dump {
+    uint8_t *keys;
+    uint32_t key_length;
+    uint32_t capacity;
+    uint32_t count;
+    int error;
+};
+
+static void copy_keys(const struct nlmsghdr *reply, struct key_dump *dump) {
+    struct nftnl_set *set = nftnl_set_alloc();
+    if (set == NULL) {
+        dump->error = -ENOMEM;
+        return;
+    }
+    if (nftnl_set_elems_nlmsg_parse(reply, set) >= 0) {
+        struct nftnl_set_elems_iter *iterator = nftnl_set_elems_iter_create(set);
+        struct nftnl_set_elem *element;
+        while (iterator != NULL && (element = nftnl_set_elems_iter_next(iterator)) != NULL) {
+            uint32_t length = 0;
+            const void *key = nftnl_set_elem_get(element, NFTNL_SET_ELEM_KEY, &length);
+            if (key != NULL && dump->count < dump->capacity && length == dump->key_length) {
+                memcpy(dump->keys + (size_t)dump->count * dump->key_length, key, length);
+            }
+            dump->count++;
+        }
+        if (iterator) nftnl_set_elems_iter_destroy(iterator);
+    }
+    nftnl_set_free(set);
+}
+
+static int on_key(const struct nlmsghdr *reply, uint32_t index, void *context) {
+    (void)index;
+    struct key_dump *dump = context;
+    if (reply->nlmsg_type == NLMSG_DONE) return 1;
+    if (reply->nlmsg_type == NLMSG_ERROR) {
+        dump->error = reply_error(reply);
+        return 1;
+    }
+    if (reply->nlmsg_type == nft_type(NFT_MSG_NEWSETELEM)) copy_keys(reply, dump);
+    return 0;
+}
+
+int fws_nl_set_keys(fws_nl *handle, uint16_t family, const char *table, const char *set_name,
+                    uint8_t *keys, uint32_t key_length, uint32_t capacity) {
+    struct nftnl_set *set = nftnl_set_alloc();
+    if (set == NULL) return -ENOMEM;
+    nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
+    nftnl_set_set_str(set, NFTNL_SET_NAME, set_name);
+    char request[512];
+    struct nlmsghdr *header = nftnl_nlmsg_build_hdr(
+        request, NFT_MSG_GETSETELEM, family, NLM_F_DUMP, handle->sequence++);
+    nftnl_set_elems_nlmsg_build_payload(header, set);
+    nftnl_set_free(set);
+    if (mnl_socket_sendto(handle->socket, header, header->nlmsg_len) < 0) return -errno;
+    struct key_dump dump = {keys, key_length, capacity, 0, 0};
+    int result = receive_answers(handle, header->nlmsg_seq, 1, on_key, &dump);
+    if (result < 0) return result;
+    return dump.error < 0 ? dump.error : (int)dump.count;
+}

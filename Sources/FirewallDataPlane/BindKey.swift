@@ -64,7 +64,11 @@ struct SetGroup: Hashable, Sendable, CaseIterable {
     /// `meta nfproto` value of the family.
     var nfproto: String { family == .v4 ? "ipv4" : "ipv6" }
     /// Netlink key length of a bind key of this group.
-    var keyLength: Int { (wildcard ? 0 : (family == .v4 ? 4 : 16)) + 8 }
+    var keyLength: Int { (wildcard ? 0 : addressLength) + 8 }
+    /// Netlink key length of a recent peer of this group: (bound address,) port, peer, peer port.
+    var recentKeyLength: Int { (wildcard ? 0 : addressLength) + 4 + addressLength + 4 }
+    /// Bytes of one address.
+    var addressLength: Int { family == .v4 ? 4 : 16 }
 }
 
 /// The sets every group has.

@@ -49,12 +49,19 @@ struct DataPlaneDelta: Sendable {
     private(set) var filters: [String: IPRangeSet?] = [:]
     /// Binds whose elements may change: saved or removed, or following a changed filter.
     private(set) var touched: Set<BindID> = []
+    /// Binds that stopped being allowed and bidirectional somewhere in the batch: the peers the
+    /// kernel remembered for them must be forgotten (a revoked bind starts over, as `/decisions` do).
+    private(set) var forgetRecentPeers: Set<BindKey> = []
 
     init(_ changes: [StateChange], mirror: DataPlaneMirror) {
+        var replying: [BindID: Bool] = [:]
+        func replies(_ id: BindID) -> Bool { replying[id] ?? mirror.binds[id]?.bidirectional ?? false }
         for change in changes {
             switch change {
             case .bindSaved(let bind):
                 var wanted = TableBind(bind)
+                if replies(bind.id) && !wanted.bidirectional { forgetRecentPeers.insert(wanted.key) }
+                replying[bind.id] = wanted.bidirectional
                 // The data plane's own counter readings are newer than the state's copy.
                 if let known = mirror.binds[bind.id], known.key == wanted.key {
                     wanted.accepted = max(wanted.accepted, known.accepted)
@@ -63,6 +70,8 @@ struct DataPlaneDelta: Sendable {
                 binds[bind.id] = wanted
                 touched.insert(bind.id)
             case .bindRemoved(let id):
+                if replies(id), let key = mirror.binds[id]?.key ?? binds[id]??.key { forgetRecentPeers.insert(key) }
+                replying[id] = false
                 binds[id] = .some(nil)
                 touched.insert(id)
             case .filterSaved(let filter):

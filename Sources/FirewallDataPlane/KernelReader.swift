@@ -42,6 +42,23 @@ final class KernelReader: Sendable {
         return keys.indices.map { found[$0] != 0 ? (packets[$0], bytes[$0]) : nil }
     }
 
+    /// The keys of every element of a set (for the small, kernel-filled set of recent peers).
+    func keys(set: String, keyLength: Int) throws(SinkError) -> [[UInt8]] {
+        var capacity = 1024
+        while true {
+            var flat = [UInt8](repeating: 0, count: capacity * keyLength)
+            let result = socket.withLock { box in
+                fws_nl_set_keys(box.handle, Self.inetFamily, table, set, &flat, UInt32(keyLength), UInt32(capacity))
+            }
+            try Self.check(result, "reading set \(set)")
+            let count = Int(result)
+            if count <= capacity {
+                return (0..<count).map { Array(flat[$0 * keyLength..<($0 + 1) * keyLength]) }
+            }
+            capacity = count + count / 4
+        }
+    }
+
     /// A named counter of the table.
     func counter(_ name: String) throws(SinkError) -> UInt64 {
         var packets: UInt64 = 0

@@ -18,7 +18,7 @@ public final class NFTablesDataPlane: ChangeSink, TrafficCounterSource {
 
     private let settings: DataPlaneSettings
     private let definition: TableDefinition
-    private let logger: Logger
+    let logger: Logger
     private let reader: KernelReader
     private let observer = Mutex<(@Sendable ([BindCounters]) -> Void)?>(nil)
     private let thread: ThreadState
@@ -92,6 +92,9 @@ public final class NFTablesDataPlane: ChangeSink, TrafficCounterSource {
             }
         }
         thread.mirror.commit(delta)
+        if !delta.forgetRecentPeers.isEmpty {
+            forget(recentPeersOf: delta.forgetRecentPeers, context: try context(), reader: reader, table: settings.table)
+        }
     }
 
     /// Between batches, once a second: repairs a table deleted or flushed by hand, and reads a

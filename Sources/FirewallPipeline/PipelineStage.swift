@@ -95,20 +95,23 @@ final class PipelineStage: @unchecked Sendable {
         var lastMaintenance = ContinuousClock.now
         while true {
             let work: Work = lock.withLock {
-                while queuedThrough == appliedThrough && retryThrough == 0 && !closing {
-                    guard let interval = sink.maintenanceInterval else {
-                        lock.wait()
-                        continue
+                while true {
+                    // Maintenance is due even under a steady stream of batches (it repairs the
+                    // table and reads counters), but not once closing.
+                    let sinceMaintenance = Self.seconds(ContinuousClock.now - lastMaintenance)
+                    if let interval = sink.maintenanceInterval, !closing, sinceMaintenance >= interval { return .maintain }
+                    if queuedThrough != appliedThrough || retryThrough != 0 {
+                        let batch = retry + queued
+                        queued.removeAll(keepingCapacity: true)
+                        return .batch(batch, through: max(queuedThrough, retryThrough))
                     }
-                    let waited = ContinuousClock.now - lastMaintenance
-                    let left = interval - Double(waited.components.seconds) - Double(waited.components.attoseconds) / 1e18
-                    if left <= 0 { return .maintain }
-                    lock.wait(seconds: left)
+                    if closing { return .stop }
+                    if let interval = sink.maintenanceInterval {
+                        lock.wait(seconds: interval - sinceMaintenance)
+                    } else {
+                        lock.wait()
+                    }
                 }
-                if queuedThrough == appliedThrough && retryThrough == 0 { return .stop }
-                let batch = retry + queued
-                queued.removeAll(keepingCapacity: true)
-                return .batch(batch, through: max(queuedThrough, retryThrough))
             }
             switch work {
             case .stop:
@@ -135,6 +138,11 @@ final class PipelineStage: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 
     /// Applies one batch; false (logged, counted, callers failed) when the sink refused it.

@@ -74,8 +74,13 @@ class Agent:
     def udp_send(self, source, destination, data="x"):
         return self.call(op="udp_send", source=list(source), destination=list(destination), data=data)
 
-    def tcp_connect(self, pairs, timeout=0.5):
-        return self.call(op="tcp_connect", pairs=[[list(s), list(d)] for s, d in pairs], timeout=timeout)["connected"]
+    def udp_send_many(self, packets):
+        return self.call(op="udp_send_many", packets=[[list(s), list(d), p] for s, d, p in packets])["sent"]
+
+    def tcp_connect(self, pairs, timeout=0.5, keep=True):
+        """Connection ids (None: not connected); with keep=False connected ones are closed (id 0)."""
+        return self.call(op="tcp_connect", pairs=[[list(s), list(d)] for s, d in pairs], timeout=timeout,
+                         keep=keep)["connected"]
 
     def tcp_send(self, connection, data="x"):
         return self.call(op="tcp_send", id=connection, data=data)

@@ -108,6 +108,13 @@ class Agent:
             finally:
                 if own:
                     sock.close()
+        if op == "udp_send_many":
+            # [[source, destination, payload], ...] in order; whether each left the host.
+            results = []
+            for source, destination, payload in command["packets"]:
+                results.append(self.handle({"op": "udp_send", "source": source, "destination": destination,
+                                            "data": payload})["sent"])
+            return {"sent": results}
         if op == "tcp_connect":
             # Non-blocking connects of many (source, destination) pairs at once; which completed
             # within the timeout. Completed ones stay open (ids returned) for later sends.
@@ -133,8 +140,12 @@ class Agent:
                     index = pending.index(sock)
                     done[index] = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
             results = []
+            keep = command.get("keep", True)
             for sock, ok in zip(pending, done):
-                if ok:
+                if ok and not keep:
+                    sock.close()
+                    results.append(0)
+                elif ok:
                     sock.setblocking(True)
                     with self.lock:
                         self.next_id += 1

@@ -76,3 +76,256 @@ def test_tcp_connections_follow_the_bind(topology):
     topology.pe.tcp_send(connection, "after")
     assert not any(item[0] == "tcp" and item[5] == "after" for item in topology.gw.received(1.0)), \
         "data on an established connection passed after the revocation"
+
+
+def test_stored_filter_changes_take_effect(topology):
+    server = topology.start_server()
+    server.allow_protocol(FTP)
+    server.create_session(id="s")
+    server.create_bind("s", "udp", f"{GW}:5001")
+    topology.gw.listen("udp", GW, 5001)
+    stored = server.post("/ip-filters", {"include": [PEER]}).json()
+    approve(server, "s", "udp", f"{GW}:5001", ipFilterId=stored["id"])
+    udp_from(topology, PEER, GW, 5001)
+    udp_from(topology, OTHER, GW, 5001)
+    assert delivered(topology) == {(PEER, 5001)}
+
+    assert server.post(f"/ip-filters/{stored['id']}/include-range", {"range": "10.77.0.101-10.77.0.110"}).status_code == 200
+    assert server.post(f"/ip-filters/{stored['id']}/exclude-range", {"range": PEER}).status_code == 200
+    udp_from(topology, PEER, GW, 5001)
+    udp_from(topology, OTHER, GW, 5001)
+    assert delivered(topology) == {(OTHER, 5001)}, "the stored filter's change did not reach the kernel"
+
+    # SetIpFilter: an empty inline filter accepts nobody; null lifts the restriction.
+    bind_id = server.get("/sessions/s/binds").json()["items"][0]["id"]
+    assert server.put(f"/sessions/s/binds/{bind_id}/ip-filter", {"ipFilter": {"include": []}}).status_code == 200
+    udp_from(topology, OTHER, GW, 5001)
+    assert delivered(topology) == set()
+    assert server.put(f"/sessions/s/binds/{bind_id}/ip-filter", {"ipFilter": None}).status_code == 200
+    udp_from(topology, PEER, GW, 5001)
+    udp_from(topology, OTHER, GW, 5001)
+    assert delivered(topology) == {(PEER, 5001), (OTHER, 5001)}
+
+
+def test_deleted_and_expired_binds_stop_accepting(topology):
+    server = topology.start_server(config={"timers": {"pendingTimeoutSeconds": 2, "gracePeriodSeconds": 2}})
+    server.allow_protocol(FTP)
+    server.create_session(id="s")
+    bind = server.create_bind("s", "tcp", f"{GW}:2122")
+    topology.gw.listen("tcp", GW, 2122)
+    approve(server, "s", "tcp", f"{GW}:2122")
+    [connection] = topology.pe.tcp_connect([((PEER, 0), (GW, 2122))], timeout=2)
+    assert connection is not None
+    assert server.delete(f"/sessions/s/binds/{bind['id']}").status_code == 200
+    topology.pe.tcp_send(connection, "while-terminating")
+    assert not any(item[5] == "while-terminating" for item in topology.gw.received(1.0)), \
+        "a terminating bind still accepted an established connection"
+    wait_until(lambda: server.get(f"/sessions/s/binds/{bind['id']}").status_code == 404, timeout=10)
+    assert topology.set_elements("bound4") == [], "the purged bind left elements behind"
+    assert topology.pe.tcp_connect([((PEER, 0), (GW, 2122))], timeout=0.5) == [None], \
+        "after removal the host's ruleset decides, and it does not accept unmarked packets"
+
+    # A pending bind that expires leaves the table too.
+    server.create_bind("s", "udp", f"{GW}:5002")
+    assert len(topology.set_elements("bound4")) == 1
+    wait_until(lambda: topology.set_elements("bound4") == [], timeout=10)
+
+
+def test_bidirectional_replies_go_only_to_recent_peers_the_filter_allows(topology):
+    server = topology.start_server()
+    server.allow_protocol(SIP)
+    server.create_session(id="sip")
+    server.create_bind("sip", "udp", f"{GW}:5060")
+    server.create_bind("sip", "udp", f"{GW}:5062")
+    topology.gw.listen("udp", GW, 5060)
+    topology.gw.listen("udp", GW, 5062)
+    topology.pe.listen("udp", PEER, 7000)
+    topology.pe.listen("udp", OTHER, 7000)
+    approve(server, "sip", "udp", f"{GW}:5060", SIP, flags=["bidirectional"],
+            ipFilter={"include": ["10.77.0.100-10.77.0.101"]})
+    approve(server, "sip", "udp", f"{GW}:5062", SIP)
+
+    assert topology.gw.udp_send((GW, 5060), (PEER, 7000))["errno"] == "EPERM", "a send to a peer that never sent"
+    topology.pe.udp_send((PEER, 7000), (GW, 5060))
+    assert delivered(topology) == {(PEER, 5060)}
+    assert topology.gw.udp_send((GW, 5060), (PEER, 7000)) == {"sent": True}
+    assert topology.gw.udp_send((GW, 5060), (OTHER, 7000))["errno"] == "EPERM", "OTHER never sent"
+    assert topology.gw.udp_send((GW, 5060), (PEER, 7001))["errno"] == "EPERM", "the peer's port counts too"
+    assert [(item[1], item[5]) for item in topology.pe.received(0.3)] == [(PEER, "x")]
+
+    # Not bidirectional: no reply at all, even to a peer that sent.
+    topology.pe.udp_send((PEER, 7000), (GW, 5062))
+    assert delivered(topology) == {(PEER, 5062)}
+    assert topology.gw.udp_send((GW, 5062), (PEER, 7000))["errno"] == "EPERM"
+
+    # The filter still decides replies: narrowed to OTHER, the recent PEER gets none.
+    bind_id = [b for b in server.get("/sessions/sip/binds").json()["items"] if b["address"].endswith(":5060")][0]["id"]
+    assert server.put(f"/sessions/sip/binds/{bind_id}/ip-filter", {"ipFilter": {"include": [OTHER]}}).status_code == 200
+    assert topology.gw.udp_send((GW, 5060), (PEER, 7000))["errno"] == "EPERM"
+
+
+def test_ipv6_and_wildcard_binds(topology):
+    server = topology.start_server()
+    server.allow_protocol(FTP)
+    server.create_session(id="s")
+    server.create_bind("s", "udp", "[::]:6000")
+    server.create_bind("s", "tcp", "0.0.0.0:6001")
+    server.create_bind("s", "tcp", "[fd77::1]:6002")
+    topology.gw.listen("udp", "::", 6000)
+    topology.gw.listen("tcp", "0.0.0.0", 6001)
+    topology.gw.listen("tcp", "fd77::1", 6002)
+    peer6 = "fd77::100"
+    for address in ("fd77::1", "fd77::2"):
+        topology.pe.udp_send((peer6, 7000), (address, 6000))
+    assert delivered(topology) == set()
+    approve(server, "s", "udp", "[::]:6000")
+    approve(server, "s", "tcp", "0.0.0.0:6001", ipFilter={"include": [PEER]})
+    approve(server, "s", "tcp", "[fd77::1]:6002", ipFilter={"include": ["fd77::100/127"]})
+    for address in ("fd77::1", "fd77::2"):
+        topology.pe.udp_send((peer6, 7000), (address, 6000))
+    assert delivered(topology) == {(peer6, 6000)} and len(topology.gw.received(0)) == 0
+    connected = topology.pe.tcp_connect([
+        ((PEER, 0), (GW, 6001)), ((PEER, 0), (GW2, 6001)), ((OTHER, 0), (GW, 6001)),
+        ((peer6, 0), ("fd77::1", 6002)), (("fd77::102", 0), ("fd77::1", 6002)),
+    ], timeout=1)
+    assert [c is not None for c in connected] == [True, True, False, True, False]
+
+
+def kernel_view(topology):
+    """What the gateway delivers now: (pending bind, approved bind from PEER)."""
+    udp_from(topology, PEER, GW, 5100)
+    udp_from(topology, PEER, GW, 5101)
+    got = delivered(topology)
+    return (PEER, 5100) in got, (PEER, 5101) in got
+
+
+def test_the_table_outlives_restarts_and_kill_9(topology, tmp_path):
+    data = tmp_path / "data"
+    server = topology.start_server(data=data)
+    server.allow_protocol(FTP)
+    server.create_session(id="s")
+    server.create_bind("s", "udp", f"{GW}:5100")
+    server.create_bind("s", "udp", f"{GW}:5101")
+    approve(server, "s", "udp", f"{GW}:5101")
+    topology.gw.listen("udp", GW, 5100)
+    topology.gw.listen("udp", GW, 5101)
+    assert kernel_view(topology) == (False, True)
+
+    assert server.stop() == 0, server.log
+    assert kernel_view(topology) == (False, True), "a clean stop must keep the table (approved flows survive an upgrade)"
+    server = topology.start_server(data=data)
+    assert kernel_view(topology) == (False, True)
+
+    server.kill()
+    assert kernel_view(topology) == (False, True), "after kill -9 pending binds must stay blocked and approvals open"
+    server = topology.start_server(data=data)
+    assert kernel_view(topology) == (False, True)
+    approve(server, "s", "udp", f"{GW}:5100")
+    assert kernel_view(topology) == (True, True)
+
+    # dataplane.onShutdown = remove: the table goes with a clean stop; the host's ruleset decides.
+    server.stop()
+    server = topology.start_server(data=data, config={"dataplane": {"kind": "nftables", "onShutdown": "remove"}})
+    assert server.stop() == 0
+    assert topology.table() is None
+    assert topology.table("host") is not None, "another table was touched"
+
+
+def test_a_table_deleted_or_flushed_by_hand_is_repaired(topology):
+    server = topology.start_server()
+    server.allow_protocol(FTP)
+    server.create_session(id="s")
+    server.create_bind("s", "udp", f"{GW}:5100")
+    server.create_bind("s", "udp", f"{GW}:5101")
+    approve(server, "s", "udp", f"{GW}:5101")
+    topology.gw.listen("udp", GW, 5100)
+    topology.gw.listen("udp", GW, 5101)
+    for damage in (["flush", "table", "inet", "fwsessiond"], ["delete", "table", "inet", "fwsessiond"],
+                   ["flush", "set", "inet", "fwsessiond", "open4"], ["flush", "chain", "inet", "fwsessiond", "in4"]):
+        topology.nft(*damage)
+        started = time.monotonic()
+        wait_until(lambda: kernel_view(topology) == (False, True), timeout=10)
+        print(f"{' '.join(damage)}: repaired within {time.monotonic() - started:.1f} s")
+    metrics = server.get("/metrics").text
+    assert "fwsessiond_dataplane_repairs_total 4" in metrics, metrics
+    assert "dataplane.repair" in server.log
+
+
+def test_a_transaction_the_kernel_refuses_is_503_until_fwsessiond_makes_the_kernel_match(topology):
+    server = topology.start_server()
+    server.allow_protocol(FTP)
+    server.create_session(id="s")
+    bind = server.create_bind("s", "udp", f"{GW}:5100")
+    approve(server, "s", "udp", f"{GW}:5100")
+    topology.gw.listen("udp", GW, 5100)
+    # Taken out by hand, so the next transaction (which deletes it) fails as a whole.
+    topology.nft("delete", "element", "inet", "fwsessiond", "open4", "{ 10.77.0.1 . udp . 5100 }")
+    closed = server.delete(f"/sessions/s/binds/{bind['id']}")
+    assert_problem(closed, 503, "HRESULT_FROM_WIN32(ERROR_WRITE_FAULT)")
+    assert "kernel's firewall table" in closed.json()["detail"]
+    # The failed batch is retried after a second: until then /readyz names the data plane.
+    not_ready = server.get("/readyz")
+    assert_problem(not_ready, 503, "HRESULT_FROM_WIN32(ERROR_WRITE_FAULT)")
+    assert "kernel's firewall table" in not_ready.json()["detail"]
+    # fwsessiond retries (loading the whole table again) until the kernel holds its state.
+    wait_until(lambda: server.get("/readyz").status_code == 200, timeout=10)
+    assert server.get(f"/sessions/s/binds/{bind['id']}").json()["state"] == "terminating"
+    udp_from(topology, PEER, GW, 5100)
+    assert delivered(topology) == set(), "the terminating bind still accepts"
+    assert 'fwsessiond_sink_failures_total{sink="dataplane"} 1' in server.get("/metrics").text
+    assert "pipeline.apply failed" in server.log
+
+
+def test_without_cap_net_admin_the_start_fails_saying_so(topology, tmp_path):
+    shown = subprocess.run(
+        ["ip", "netns", "exec", topology.gateway, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+         "--inh-caps=-all", "--bounding-set=-all", binary(), "serve", "--store", "memory", "--dataplane", "nftables",
+         "--listen", "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
+    assert shown.returncode != 0
+    assert "CAP_NET_ADMIN" in shown.stderr, shown.stderr
+    assert topology.table() is None
+
+
+def test_counters_and_metrics_come_from_the_kernel(topology):
+    server = topology.start_server()
+    server.allow_protocol(FTP)
+    server.create_session(id="s")
+    bind = server.create_bind("s", "udp", f"{GW}:5100")
+    topology.gw.listen("udp", GW, 5100)
+    for _ in range(3):
+        udp_from(topology, PEER, GW, 5100)
+    approve(server, "s", "udp", f"{GW}:5100", ipFilter={"include": [PEER]})
+    for _ in range(2):
+        udp_from(topology, PEER, GW, 5100)
+    udp_from(topology, OTHER, GW, 5100)
+    assert len(delivered(topology)) == 1
+    # /decisions only answer with a data plane: they do not add to the kernel's counts.
+    server.decide("udp", "inbound", f"{PEER}:1", f"{GW}:5100")
+    expected = {"accepted": 2, "discarded": 4}
+    assert server.get(f"/sessions/s/binds/{bind['id']}").json()["counters"] == expected
+    assert server.get("/sessions/s/binds").json()["items"][0]["counters"] == expected
+    metrics = server.get("/metrics").text
+    assert 'fwsessiond_dataplane_packets_total{verdict="accept"} 2' in metrics
+    assert 'fwsessiond_dataplane_packets_total{verdict="discard"} 4' in metrics
+    # The state's copy (for /ui and the durable store) catches up within a second or two.
+    wait_until(lambda: any(b["counters"] == expected for b in server.get("/sessions/s/binds").json()["items"]))
+
+
+def test_a_revoked_bidirectional_bind_approved_again_starts_with_no_recent_peers(topology):
+    server = topology.start_server()
+    rule = server.allow_protocol(SIP)
+    server.allow_protocol(FTP)
+    server.create_session(id="sip")
+    server.create_bind("sip", "udp", f"{GW}:5060")
+    topology.gw.listen("udp", GW, 5060)
+    topology.pe.listen("udp", PEER, 7000)
+    approve(server, "sip", "udp", f"{GW}:5060", SIP, flags=["bidirectional"])
+    topology.pe.udp_send((PEER, 7000), (GW, 5060))
+    assert delivered(topology) == {(PEER, 5060)}
+    assert topology.gw.udp_send((GW, 5060), (PEER, 7000)) == {"sent": True}
+    assert server.delete(f"/rules/{rule['id']}").status_code == 204  # revokes the SIP approval
+    approve(server, "sip", "udp", f"{GW}:5060", FTP, flags=["bidirectional"])
+    decision = server.decide("udp", "outbound", f"{GW}:5060", f"{PEER}:7000")
+    assert decision["reason"] == "not-recent-peer"
+    assert topology.gw.udp_send((GW, 5060), (PEER, 7000))["errno"] == "EPERM", \
+        "the kernel still remembered a peer from before the revocation"

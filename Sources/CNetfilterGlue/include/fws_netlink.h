@@ -24,6 +24,12 @@ int fws_nl_element_counters(fws_nl *handle, uint16_t family, const char *table, 
                             const uint8_t *keys, uint32_t key_length, uint32_t count,
                             uint64_t *packets, uint64_t *bytes, uint8_t *found);
 
+/// Copies the keys of every element of set `set` (each `key_length` bytes) into `keys`, at most
+/// `capacity` of them. Returns how many the set holds (more than `capacity`: call again with
+/// room for them all), or -errno.
+int fws_nl_set_keys(fws_nl *handle, uint16_t family, const char *table, const char *set,
+                    uint8_t *keys, uint32_t key_length, uint32_t capacity);
+
 /// Reads the named counter object `name`. Returns 0, or -errno (-ENOENT: no such counter).
 int fws_nl_counter_object(fws_nl *handle, uint16_t family, const char *table, const char *name,
                           uint64_t *packets, uint64_t *bytes);
