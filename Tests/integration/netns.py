@@ -144,6 +144,12 @@ table inet host {
             for address in v6:
                 run("ip", "-n", namespace, "addr", "add", f"{address}/64", "dev", device, "nodad")
             run("ip", "-n", namespace, "link", "set", device, "up")
+        # Addresses of the other side in another /24 (documentation prefixes) are on the link too.
+        for namespace, device, own, other in ((self.gateway, veth_gw, self.GATEWAY_V4, self.PEERS_V4),
+                                              (self.peer, veth_pe, self.PEERS_V4, self.GATEWAY_V4)):
+            networks = {address.rsplit(".", 1)[0] for address in own}
+            for network in sorted({address.rsplit(".", 1)[0] for address in other} - networks):
+                run("ip", "-n", namespace, "route", "add", f"{network}.0/24", "dev", device)
         subprocess.run(["ip", "netns", "exec", self.gateway, "nft", "-f", "-"], input=self.HOST_RULESET,
                        check=True, capture_output=True, text=True)
         self.gw = self.agent(self.gateway)
@@ -169,8 +175,8 @@ table inet host {
                 return [e for e in item["set"].get("elem", []) if not _is_sentinel(e)]
         return []
 
-    def start_server(self, *args, data=None, config=None, store="memory", wait_ready=True):
-        argv = ["--listen", "127.0.0.1:0", "--dataplane", "nftables"]
+    def start_server(self, *args, data=None, config=None, store="memory"):
+        argv = ["--dataplane", "nftables"] + ([] if "--listen" in args else ["--listen", "127.0.0.1:0"])
         if data is not None:
             argv += ["--data", str(data)]
         elif store == "memory":
