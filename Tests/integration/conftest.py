@@ -42,11 +42,17 @@ class Server:
         self.log_lines = []
         self.http = requests.Session()
 
+    def command(self):
+        """What starts the server (a subclass may run it elsewhere, e.g. in a network namespace)."""
+        return [binary(), "serve", *self.args]
+
+    def started(self):
+        """Called once the server logged its address (a subclass may set up how to reach it)."""
+
     def start(self, timeout=30.0):
         self.log_lines = []
         self.process = subprocess.Popen(
-            [binary(), "serve", *self.args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=self.env)
+            self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=self.env)
         found = threading.Event()
 
         def pump():
@@ -63,6 +69,7 @@ class Server:
             self.kill()
             raise RuntimeError("fwsessiond did not start:\n" + "\n".join(self.log_lines))
         self.http = requests.Session()
+        self.started()
         return self
 
     @property

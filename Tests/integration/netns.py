@@ -18,6 +18,7 @@ import threading
 import time
 
 import pytest
+import requests
 
 from conftest import Server, binary
 
@@ -185,7 +186,7 @@ table inet host {
             path = self.tmp_path / f"dataplane-config-{len(self.servers)}.json"
             path.write_text(json.dumps(config))
             argv += ["--config", str(path)]
-        server = NamespacedServer(self, [*argv, *args]).start()
+        server = NamespacedServer(self, [*argv, *args]).start(timeout=60)
         self.servers.append(server)
         return server
 
@@ -232,41 +233,22 @@ class NamespacedServer(Server):
         super().__init__(args)
         self.topology = topology
 
-    def start(self, timeout=60.0):
-        self.log_lines = []
-        self.process = subprocess.Popen(
-            ["ip", "netns", "exec", self.topology.gateway, binary(), "serve", *self.args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        found = threading.Event()
+    def command(self):
+        return ["ip", "netns", "exec", self.topology.gateway, *super().command()]
 
-        def pump():
-            for line in self.process.stderr:
-                self.log_lines.append(line.rstrip("\n"))
-                match = self.LISTENING.search(line)
-                if match and not found.is_set():
-                    self.inner_url = match.group(1)
-                    found.set()
-            found.set()
-
-        self.inner_url = None
-        threading.Thread(target=pump, daemon=True).start()
-        if not found.wait(timeout) or self.inner_url is None:
-            self.kill()
-            raise RuntimeError("fwsessiond did not start:\n" + "\n".join(self.log_lines))
-        port = int(re.search(r":(\d+)$", self.inner_url).group(1))
+    def started(self):
+        # The logged address is the gateway namespace's loopback: reach it through a relay.
+        port = int(re.search(r":(\d+)$", self.base_url).group(1))
         self.base_url = f"http://127.0.0.1:{self.topology.relay(port)}"
-        import requests
-        self.http = requests.Session()
         deadline = time.monotonic() + 5
         while True:
             try:
                 self.http.get(self.url("/healthz"), timeout=1)
-                break
+                return
             except requests.RequestException:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        return self
 
 
 @pytest.fixture

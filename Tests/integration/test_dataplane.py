@@ -191,6 +191,17 @@ def test_ipv6_and_wildcard_binds(topology):
     assert [c is not None for c in connected] == [True, True, False, True, False]
 
 
+def pending_and_approved(server, topology):
+    """Bind udp GW:5100 pending and GW:5101 approved for every peer, each with a listener."""
+    server.allow_protocol(FTP)
+    server.create_session(id="s")
+    server.create_bind("s", "udp", f"{GW}:5100")
+    server.create_bind("s", "udp", f"{GW}:5101")
+    approve(server, "s", "udp", f"{GW}:5101")
+    topology.gw.listen("udp", GW, 5100)
+    topology.gw.listen("udp", GW, 5101)
+
+
 def kernel_view(topology):
     """What the gateway delivers now: (pending bind, approved bind from PEER)."""
     udp_from(topology, PEER, GW, 5100)
@@ -202,13 +213,7 @@ def kernel_view(topology):
 def test_the_table_outlives_restarts_and_kill_9(topology, tmp_path):
     data = tmp_path / "data"
     server = topology.start_server(data=data)
-    server.allow_protocol(FTP)
-    server.create_session(id="s")
-    server.create_bind("s", "udp", f"{GW}:5100")
-    server.create_bind("s", "udp", f"{GW}:5101")
-    approve(server, "s", "udp", f"{GW}:5101")
-    topology.gw.listen("udp", GW, 5100)
-    topology.gw.listen("udp", GW, 5101)
+    pending_and_approved(server, topology)
     assert kernel_view(topology) == (False, True)
 
     assert server.stop() == 0, server.log
@@ -233,13 +238,7 @@ def test_the_table_outlives_restarts_and_kill_9(topology, tmp_path):
 
 def test_a_table_deleted_or_flushed_by_hand_is_repaired(topology):
     server = topology.start_server()
-    server.allow_protocol(FTP)
-    server.create_session(id="s")
-    server.create_bind("s", "udp", f"{GW}:5100")
-    server.create_bind("s", "udp", f"{GW}:5101")
-    approve(server, "s", "udp", f"{GW}:5101")
-    topology.gw.listen("udp", GW, 5100)
-    topology.gw.listen("udp", GW, 5101)
+    pending_and_approved(server, topology)
     for damage in (["flush", "table", "inet", "fwsessiond"], ["delete", "table", "inet", "fwsessiond"],
                    ["flush", "set", "inet", "fwsessiond", "open4"], ["flush", "chain", "inet", "fwsessiond", "in4"]):
         topology.nft(*damage)
