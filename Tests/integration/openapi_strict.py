@@ -17,24 +17,19 @@ RULES = "x-fwsessiond-rules"
 
 
 def _close_objects(schema):
-    """Closes every object schema under `schema` (not inside `x-fwsessiond-rules`, whose `if`
-    subschemas must stay open to match)."""
-    if isinstance(schema, list):
-        for item in schema:
-            _close_objects(item)
-        return
+    """Closes every object schema that describes a value under `schema`: its members, items and
+    `allOf`/`anyOf`/`oneOf` branches. Conditions (`if`, `then`, `not`, `contains`, and everything in
+    `x-fwsessiond-rules`) stay as written: a closed `if` would stop matching."""
     if not isinstance(schema, dict):
         return
     if isinstance(schema.get("properties"), dict) and "additionalProperties" not in schema:
         schema["additionalProperties"] = False
-    for key, value in schema.items():
-        if key == RULES or key in ("examples", "example", "enum", "const", "default"):
-            continue
-        if key == "properties" and isinstance(value, dict):
-            for member in value.values():
-                _close_objects(member)
-        else:
-            _close_objects(value)
+    for member in schema.get("properties", {}).values():
+        _close_objects(member)
+    _close_objects(schema.get("items"))
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        for branch in schema.get(keyword, []):
+            _close_objects(branch)
 
 
 def _apply_rules(node):
