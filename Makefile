@@ -13,7 +13,7 @@ DATA ?= ./data
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: run test deps apt-deps python-deps build build-release unit-test integration-test fuzz clean \
+.PHONY: run test deps apt-deps python-deps build build-release swift-client unit-test integration-test fuzz clean \
 	bench bench-scale bench-build bench-deps
 
 ## Install, build (release) and run the server on its defaults: SQLite under ./data, loopback.
@@ -21,8 +21,8 @@ run: apt-deps build-release
 	./.build/release/fwsessiond serve --listen $(LISTEN) --data $(DATA)
 
 ## Install, build and run every test: Swift unit and integration tests, then the Python suite
-## against the real binary.
-test: deps build unit-test integration-test fuzz
+## against the real binary (with the clients generated from openapi.yaml).
+test: deps build swift-client unit-test integration-test fuzz
 
 deps: apt-deps python-deps
 
@@ -41,6 +41,11 @@ build:
 
 build-release:
 	$(SWIFT) build -c release --product fwsessiond
+
+## The Swift client generated from openapi.yaml and its walk-through program (clients/swift-example):
+## a package of its own with its own scratch path, so the server's build never carries the generator.
+swift-client:
+	$(SWIFT) build --package-path clients/swift-example --scratch-path .build-swift-client
 
 unit-test:
 	$(SWIFT) test --skip-build
@@ -63,7 +68,7 @@ fuzz: build
 	done
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-swift-client
 
 ## Benchmarks (bench/README.md): release server, C libmicrohttpd baseline, C SQLite commit tool and
 ## the Hummingbird peer, driven by wrk on loopback. Results go to bench/results/ (git-ignored).

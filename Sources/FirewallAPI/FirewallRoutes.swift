@@ -30,6 +30,7 @@ public enum FirewallRoutes {
             Route("GET", "/sessions/{id}/binds/{bindId}", "getBind", binds.get),
             Route("DELETE", "/sessions/{id}/binds/{bindId}", "deleteBind", access: .filter, binds.delete),
             Route("PUT", "/sessions/{id}/binds/{bindId}/ip-filter", "setBindIpFilter", access: .filter, binds.setIPFilter),
+            Route("DELETE", "/sessions/{id}/binds/{bindId}/ip-filter", "liftBindIpFilter", access: .filter, binds.liftIPFilter),
 
             Route("POST", "/sessions/{id}/retroactive-binds", "retroactiveAllowBind", access: .filter, retroactive.allow),
 

@@ -15,6 +15,8 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
+from openapi_strict import RULES, rule_schemas, strict
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SPEC_PATH = REPO / "openapi.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -147,11 +149,13 @@ def test_error_responses_use_the_problem_schema(spec):
 
 
 def test_examples_match_their_schemas(spec):
-    """Every example of a request or response body validates against the schema beside it."""
+    """Every example of a request or response body validates against the schema beside it, read
+    strictly (openapi_strict.py: response objects closed, `x-fwsessiond-rules` applied)."""
     from jsonschema import Draft202012Validator, FormatChecker
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
+    spec = strict(spec)
     base = "urn:fwsessiond:openapi"
     registry = Registry().with_resource(base, Resource.from_contents(spec, default_specification=DRAFT202012))
 
@@ -195,3 +199,24 @@ def test_examples_match_their_schemas(spec):
     for name, response in spec.get("components", {}).get("responses", {}).items():
         check_content(response.get("content", {}), f"/components/responses/{escape(name)}")
     assert not failures, "examples that do not match their schemas:\n  " + "\n  ".join(sorted(set(failures)))
+
+
+def test_rules_generators_cannot_take_are_json_schema(spec):
+    """Each `x-fwsessiond-rules` is a valid JSON Schema (2020-12) on an object schema, and the strict
+    reading is itself a valid OpenAPI 3.1 document."""
+    from jsonschema import Draft202012Validator
+
+    found = rule_schemas(spec)
+    assert {pointer for pointer, _ in found} >= {
+        "/components/schemas/Problem/" + RULES, "/components/schemas/RetroactiveAllowBindRequest/" + RULES}
+    for pointer, rules in found:
+        Draft202012Validator.check_schema(rules)
+    validate(strict(spec, tokens=True))
+
+
+def test_tokenless_mode_is_an_alternative_of_security(spec):
+    """The loopback-open mode (no tokens configured) is the `{}` alternative of the global security;
+    the operations that never need a token say `security: []`."""
+    assert {"bearerAuth": []} in spec["security"] and {} in spec["security"]
+    open_operations = {op["operationId"] for _, _, op in operations(spec) if op.get("security") == []}
+    assert open_operations == {"health", "ready", "statusPage"}

@@ -5,7 +5,8 @@ with tokens and small limits for 401/403/413/429), calls each operation at least
 valid and once with an invalid request, and checks each answer against openapi.yaml: the status is
 declared for the operation, the Content-Type is one of the declared media types, the body
 validates against the declared schema (JSON Schema 2020-12 / OpenAPI 3.1 dialect, `$ref`s resolved
-with `referencing` against the whole document), and the declared required headers (Location,
+with `referencing` against the whole document, read strictly as openapi_strict.py says: response
+objects closed, `x-fwsessiond-rules` applied), and the declared required headers (Location,
 ETag, Retry-After, Allow, WWW-Authenticate) are present and match their schemas. Valid request
 bodies are also checked against the request schemas, so those cannot drift stricter than the server.
 The last test checks that every operation was exercised both ways.
@@ -25,6 +26,8 @@ import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from openapi_strict import strict
 
 try:  # The OpenAPI 3.1 dialect (2020-12 plus the OAS vocabulary), when installed.
     from openapi_schema_validator import OAS31Validator as SchemaValidator
@@ -60,7 +63,7 @@ class Contract:
 
     def __init__(self, path: pathlib.Path):
         with path.open(encoding="utf-8") as handle:
-            self.spec = yaml.safe_load(handle)
+            self.spec = strict(yaml.safe_load(handle))
         resource = Resource.from_contents(self.spec, default_specification=DRAFT202012)
         self.registry = Registry().with_resource(SPEC_URI, resource)
         self.templates = []
@@ -378,6 +381,8 @@ def test_binds(api):
 
     problem(api.call("PUT", f"/sessions/ws17-1/binds/{udp['id']}/ip-filter", 409, {"ipFilter": None}),
             "HRESULT_FROM_WIN32(ERROR_INVALID_STATE)")
+    problem(api.call("DELETE", f"/sessions/ws17-1/binds/{udp['id']}/ip-filter", 409),
+            "HRESULT_FROM_WIN32(ERROR_INVALID_STATE)")
 
 
 # --------------------------------------------------------------------------- RetroactiveAllowBind
@@ -417,6 +422,10 @@ def test_set_bind_ip_filter(api):
     problem(api.call("DELETE", f"/ip-filters/{stored['id']}", 409), "HRESULT_FROM_WIN32(ERROR_BUSY)")
     inline = api.call("PUT", bind, 200, {"ipFilter": {"include": ["198.51.100.0/24"]}}).json()
     assert inline["ipFilter"] == {"ranges": ["198.51.100.0/24"]}
+    lifted = api.call("DELETE", bind, 200).json()
+    assert lifted["ipFilter"] is None and lifted["ipFilterId"] is None
+    problem(api.call("DELETE", bind, 400, {"ipFilter": None}), "E_INVALIDARG", field="")
+    api.call("PUT", bind, 200, {"ipFilter": {"include": ["198.51.100.0/24"]}})
     problem(api.call("PUT", bind, 400, {"ipFilter": None, "ipFilterId": stored["id"]}), "E_INVALIDARG")
     problem(api.call("PUT", bind, 404, {"ipFilterId": "f-404"}), "HRESULT_FROM_WIN32(ERROR_NOT_FOUND)", field="ipFilterId")
     api.call("DELETE", f"/ip-filters/{stored['id']}", 204)

@@ -75,9 +75,11 @@ public struct APIRequest: Sendable {
     }
 
     /// The `If-Match` header as a policy version: nil when absent or `*`; a value that cannot be a
-    /// version of ours never matches (412).
+    /// version of ours never matches (412). A percent-encoded value (`%227%22`, `%2A`) is decoded
+    /// first: swift-openapi-runtime writes header values that way, and an entity tag never holds `%`.
     func ifMatchPolicyVersion() throws(APIError) -> Int64? {
-        guard let header = http.headers["If-Match"] else { return nil }
+        guard let raw = http.headers["If-Match"] else { return nil }
+        let header = PercentDecoding.decode(Substring(raw), plusIsSpace: false) ?? raw
         let trimmed = header.trimmingSpaces()
         if trimmed == "*" { return nil }
         var tag = Substring(trimmed)
