@@ -6,9 +6,9 @@ import PackageDescription
 //   FirewallAPI (routes, handlers, problem+json)      MicroHTTPServer (HTTP over libmicrohttpd)
 //   FirewallService (the SessionStore actor, timers)
 //   FirewallPipeline (every change through each sink in order: durable store, then kernel)
-//   FirewallPersistence (SQLite)
+//   FirewallPersistence (SQLite; PostgreSQL for arrays)
 //   FirewallSessions (pure domain: sessions, binds, IP filters, rules, HResult)
-//   StrictJSON (strict JSON reader and ordered writer), CMicroHTTPD, CSQLite (C glue)
+//   StrictJSON (strict JSON reader and ordered writer), CMicroHTTPD, CSQLite, CLibPQ (C glue)
 let package = Package(
     name: "fwsessiond",
     platforms: [.macOS(.v15)],
@@ -42,6 +42,11 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
             name: "CGnuTLS",
             pkgConfig: "gnutls",
             providers: [.apt(["libgnutls28-dev"])]
@@ -73,10 +78,12 @@ let package = Package(
         .target(
             name: "FirewallPersistence",
             dependencies: [
+                "CLibPQ",
                 "CSQLite",
                 "FirewallPipeline",
                 "FirewallSessions",
                 "StrictJSON",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
