@@ -37,6 +37,7 @@ public struct PostgreSQLArraySettings: Sendable, Equatable {
                 "idle_in_transaction_session_timeout": leaseMilliseconds,
                 "statement_timeout": String(Int(leaseSeconds * 2000)),
                 "lock_timeout": leaseMilliseconds,
+                "client_min_messages": "warning",
             ])
     }
 }

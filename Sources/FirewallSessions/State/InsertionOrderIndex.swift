@@ -19,7 +19,13 @@ public struct InsertionOrderIndex<Key: Hashable & Sendable>: Sendable {
     public mutating func append(_ key: Key, sequence: UInt64) {
         if let last = sequences.last, last >= sequence {
             let index = firstIndex(notBelow: sequence)
-            precondition(index == sequences.count || sequences[index] != sequence, "sequences must be unique")
+            if index < sequences.count, sequences[index] == sequence {
+                // The tombstone of the same entry (a mirrored session that moved and came back).
+                precondition(keys[index] == nil, "sequences must be unique")
+                keys[index] = key
+                tombstones -= 1
+                return
+            }
             sequences.insert(sequence, at: index)
             keys.insert(key, at: index)
             return
