@@ -205,6 +205,7 @@ def test_a_paused_owner_is_fenced_and_overwrites_nothing(array):
     wait_until(lambda: a.get(f"/sessions/paused/binds/{bind['id']}").json().get("state") == "terminating", timeout=5)
     moved = a.http.delete(a.url("/sessions/paused"), allow_redirects=False, timeout=TIMEOUT)
     assert moved.status_code == 307 and moved.headers["Location"] == adopter.url("/sessions/paused"), moved.text
+    assert set(moved.json()) == {"detail", "node", "location"} and moved.json()["node"] == adopter.name
     print(f"\nfencing: adopted {adopted_after:.2f} s after SIGSTOP; after SIGCONT the paused node's write got "
           f"{refused.status_code}, /readyz: {ready['detail'][:80]}")
 
@@ -352,3 +353,19 @@ def test_nodes_of_different_schema_versions_refuse_to_run_together(array, tmp_pa
     assert result.returncode != 0
     assert "9999_from_the_future" in result.stderr and "newer fwsessiond" in result.stderr, result.stderr
     assert a.get("/readyz").status_code == 200
+
+
+def test_the_example_array_configurations_are_accepted(tmp_path):
+    """deploy/array/gw-*.json parse and name a complete array node (checked without connecting)."""
+    import pathlib
+    import subprocess
+    from conftest import binary
+    for path in sorted((pathlib.Path(__file__).resolve().parents[2] / "deploy" / "array").glob("gw-*.json")):
+        config = json.loads(path.read_text())
+        config["listen"] = "127.0.0.1:0"
+        config["postgres"]["url"] = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1"
+        local = tmp_path / path.name
+        local.write_text(json.dumps(config))
+        result = subprocess.run([binary(), "serve", "--config", str(local)], capture_output=True, text=True, timeout=30)
+        # The configuration is accepted; the start stops only at the unreachable PostgreSQL.
+        assert result.returncode != 0 and "cannot connect to PostgreSQL" in result.stderr, (path.name, result.stderr)
