@@ -6,7 +6,7 @@ export PATH := /opt/swift/usr/bin:$(PATH)
 
 SWIFT ?= swift
 PYTHON ?= python3
-APT_PACKAGES := libmicrohttpd-dev libsqlite3-dev libgnutls28-dev libnftables-dev libnftnl-dev libmnl-dev pkg-config curl ca-certificates openssl prometheus chromium chromium-driver nftables iproute2 socat jq
+APT_PACKAGES := libmicrohttpd-dev libsqlite3-dev libgnutls28-dev libnftables-dev libnftnl-dev libmnl-dev libpq-dev postgresql pkg-config curl ca-certificates openssl prometheus chromium chromium-driver nftables iproute2 socat jq
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LISTEN ?= 127.0.0.1:8080
 DATA ?= ./data

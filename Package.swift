@@ -6,9 +6,9 @@ import PackageDescription
 //   FirewallAPI (routes, handlers, problem+json)      MicroHTTPServer (HTTP over libmicrohttpd)
 //   FirewallService (the SessionStore actor, timers)
 //   FirewallPipeline (every change through each sink in order: durable store, then kernel)
-//   FirewallPersistence (SQLite)   FirewallDataPlane (nftables)
+//   FirewallPersistence (SQLite; PostgreSQL for arrays)   FirewallDataPlane (nftables)
 //   FirewallSessions (pure domain: sessions, binds, IP filters, rules, HResult)
-//   StrictJSON (strict JSON reader and ordered writer), CMicroHTTPD, CSQLite, CNFTables, CNetfilterGlue (C glue)
+//   StrictJSON (strict JSON reader and ordered writer), CMicroHTTPD, CSQLite, CLibPQ, CNFTables, CNetfilterGlue (C glue)
 let package = Package(
     name: "fwsessiond",
     platforms: [.macOS(.v15)],
@@ -51,6 +51,11 @@ let package = Package(
             linkerSettings: [.linkedLibrary("nftnl"), .linkedLibrary("mnl")]
         ),
         .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
             name: "CGnuTLS",
             pkgConfig: "gnutls",
             providers: [.apt(["libgnutls28-dev"])]
@@ -82,10 +87,12 @@ let package = Package(
         .target(
             name: "FirewallPersistence",
             dependencies: [
+                "CLibPQ",
                 "CSQLite",
                 "FirewallPipeline",
                 "FirewallSessions",
                 "StrictJSON",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(

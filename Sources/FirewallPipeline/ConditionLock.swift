@@ -2,18 +2,19 @@
 import Glibc
 #endif
 
-/// A pthread mutex with a condition variable, both on the heap.
+/// A pthread mutex with a condition variable, both on the heap (public: the PostgreSQL workers
+/// of an array node sleep on it too).
 ///
 /// The pipeline's stage threads are plain threads that must sleep until work arrives (Swift's
 /// `Mutex` has no condition variable). pthread objects must not move while in use, and Swift
 /// does not promise stable addresses for stored properties, so they are allocated once here
 /// (as swift-nio's `NIOLock` does) and only ever used through these pointers.
-final class ConditionLock: @unchecked Sendable {
+public final class ConditionLock: @unchecked Sendable {
     // @unchecked: the pointers never change; the pthread objects behind them are thread-safe.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
 
-    init() {
+    public init() {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         condition = .allocate(capacity: 1)
@@ -35,17 +36,17 @@ final class ConditionLock: @unchecked Sendable {
     }
 
     /// Runs `body` with the mutex held.
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
     }
 
     /// With the mutex held: sleeps until signalled (spurious wake-ups happen; re-check the condition).
-    func wait() { pthread_cond_wait(condition, mutex) }
+    public func wait() { pthread_cond_wait(condition, mutex) }
 
     /// With the mutex held: sleeps until signalled or `seconds` passed.
-    func wait(seconds: Double) {
+    public func wait(seconds: Double) {
         var deadline = timespec()
         clock_gettime(CLOCK_MONOTONIC, &deadline)
         let whole = seconds.rounded(.down)
@@ -57,5 +58,5 @@ final class ConditionLock: @unchecked Sendable {
     }
 
     /// Wakes every waiter.
-    func broadcast() { pthread_cond_broadcast(condition) }
+    public func broadcast() { pthread_cond_broadcast(condition) }
 }

@@ -6,7 +6,7 @@ import Glibc
 ///
 /// Sinks block on fsync or netlink; they must not occupy one of Swift concurrency's few
 /// cooperative threads, so every stage runs on a thread of its own.
-func startThread(_ body: @escaping @Sendable () -> Void) {
+public func startThread(_ body: @escaping @Sendable () -> Void) {
     final class Body {
         let run: @Sendable () -> Void
         init(_ run: @escaping @Sendable () -> Void) { self.run = run }

@@ -12,6 +12,8 @@ public struct FirewallService: Sendable {
     let store: SessionStore
     private let pipeline: ChangePipeline
     private let traffic: (any TrafficCounterSource)?
+    /// The array this node belongs to; nil for a single node (`FirewallService+Array.swift`).
+    let array: (any ArrayMembership)?
 
     /// Builds the service over a restored state; every change goes through `sinks` in order
     /// (none: `--store memory`). `listener` hears the published events and the sinks' work.
@@ -23,10 +25,11 @@ public struct FirewallService: Sendable {
         traffic: (any TrafficCounterSource)? = nil,
         settings: FirewallSettings = FirewallSettings(), logger: Logger,
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
-        listener: (any ChangeListener)? = nil
+        listener: (any ChangeListener)? = nil, array: (any ArrayMembership)? = nil
     ) {
         var settings = settings
         if traffic != nil { settings.decisionsCountTraffic = false }
+        self.array = array
         pipeline = ChangePipeline(sinks: sinks, listener: listener, logger: logger)
         let store = SessionStore(state: FirewallState(restoring: persisted, settings: settings), pipeline: pipeline, clock: clock)
         self.store = store
@@ -49,7 +52,7 @@ public struct FirewallService: Sendable {
     }
 
     /// Nil while every sink applies changes, else the failing one and why (for `/readyz`).
-    public var failure: PipelineFailure? { pipeline.failure }
+    public var failure: PipelineFailure? { pipeline.failure ?? arrayFailure }
 
     /// Counts by state and the policy version (for gauges).
     public func statistics() async -> StoreStatistics { await store.statistics() }
@@ -75,14 +78,14 @@ public struct FirewallService: Sendable {
     /// For reads and decisions: waits until what was seen holds everywhere, so nobody is shown a
     /// change that a crash could still undo. While a sink is failing, answers from memory instead:
     /// the data plane keeps getting decisions when the disk is full.
-    private func visible<T>(_ result: Durable<T>) async -> T {
+    func visible<T>(_ result: Durable<T>) async -> T {
         try? await pipeline.waitApplied(result.ticket)
         return result.value
     }
 
     /// For changes: returns only once the change holds in every sink; a failure is 503
     /// ERROR_WRITE_FAULT naming the sink.
-    private func durable<T>(_ result: Durable<T>) async throws(FirewallError) -> T {
+    func durable<T>(_ result: Durable<T>) async throws(FirewallError) -> T {
         do {
             try await pipeline.waitApplied(result.ticket)
         } catch {
@@ -95,27 +98,28 @@ public struct FirewallService: Sendable {
 
     /// Creates a session.
     public func createSession(_ request: NewSession) async throws(FirewallError) -> Session {
-        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+        if let array { return try await createSession(request, in: array) }
+        return try await durable(store.mutate { state, now, changes throws(FirewallError) in
             try state.createSession(request, now: now, changes: &changes)
         })
     }
 
     /// One session.
     public func session(_ id: String) async throws(FirewallError) -> Session {
-        await visible(try await store.read { state throws(FirewallError) in
+        await visible(try await store.read({ state throws(FirewallError) in
             guard let session = state.session(id) else { throw .notFound("session", id) }
             return session
-        })
+        }, orMirrored: { array in array.session(id) }))
     }
 
     /// A page of sessions.
     public func listSessions(_ filter: SessionFilter, page: PageRequest) async throws(FirewallError) -> Page<Session> {
-        await visible(try await store.read { state in state.listSessions(filter, page: page) })
+        await visible(try await store.listArraySessions(filter, page: page))
     }
 
     /// Starts ending a session and its binds.
     public func terminateSession(_ id: String) async throws(FirewallError) -> Session {
-        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+        try await durable(store.mutate(forSession: id) { state, now, changes throws(FirewallError) in
             try state.terminateSession(id, now: now, changes: &changes)
         })
     }
@@ -126,25 +130,26 @@ public struct FirewallService: Sendable {
     public func createBind(sessionID: String, transport: TransportProtocol, address: SocketAddress) async
         throws(FirewallError) -> Bind
     {
-        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+        if let array { return try await createBind(sessionID: sessionID, transport: transport, address: address, in: array) }
+        return try await durable(store.mutate { state, now, changes throws(FirewallError) in
             try state.createBind(sessionID: sessionID, transport: transport, address: address, now: now, changes: &changes)
         })
     }
 
     /// One bind of a session.
     public func bind(sessionID: String, bindID: BindID) async throws(FirewallError) -> Bind {
-        withTraffic(await visible(try await store.read { state throws(FirewallError) in
+        withTraffic(await visible(try await store.read({ state throws(FirewallError) in
             guard state.session(sessionID) != nil else { throw .notFound("session", sessionID) }
             guard let bind = state.bind(bindID, inSession: sessionID) else { throw .notFound("bind", bindID.description) }
             return bind
-        }))
+        }, orMirrored: { array in array.bind(bindID, inSession: sessionID) })))
     }
 
     /// A page of a session's binds.
     public func listBinds(sessionID: String, state bindState: BindState?, page: PageRequest) async throws(FirewallError)
         -> Page<Bind>
     {
-        var page = await visible(try await store.read { state throws(FirewallError) in
+        var page = await visible(try await store.read(bindsOf: sessionID) { state throws(FirewallError) in
             try state.listBinds(sessionID: sessionID, state: bindState, page: page)
         })
         page.items = withTraffic(page.items)
@@ -153,7 +158,7 @@ public struct FirewallService: Sendable {
 
     /// Closes a bind.
     public func closeBind(sessionID: String, bindID: BindID) async throws(FirewallError) -> Bind {
-        withTraffic(try await durable(store.mutate { state, now, changes throws(FirewallError) in
+        withTraffic(try await durable(store.mutate(forSession: sessionID) { state, now, changes throws(FirewallError) in
             try state.closeBind(sessionID: sessionID, bindID: bindID, now: now, changes: &changes)
         }))
     }
@@ -162,7 +167,7 @@ public struct FirewallService: Sendable {
     public func retroactiveAllowBind(sessionID: String, _ request: RetroactiveAllowBindRequest) async throws(FirewallError)
         -> RetroactiveAllowBindResult
     {
-        var result = try await durable(store.mutate { state, now, changes throws(FirewallError) in
+        var result = try await durable(store.mutate(forSession: sessionID) { state, now, changes throws(FirewallError) in
             try state.retroactiveAllowBind(sessionID: sessionID, request, now: now, changes: &changes)
         })
         result.binds = withTraffic(result.binds)
@@ -171,7 +176,7 @@ public struct FirewallService: Sendable {
 
     /// SetIpFilter on an allowed bind.
     public func setIPFilter(sessionID: String, bindID: BindID, filter: BindIPFilter?) async throws(FirewallError) -> Bind {
-        withTraffic(try await durable(store.mutate { state, now, changes throws(FirewallError) in
+        withTraffic(try await durable(store.mutate(forSession: sessionID) { state, now, changes throws(FirewallError) in
             try state.setIPFilter(sessionID: sessionID, bindID: bindID, filter: filter, now: now, changes: &changes)
         }))
     }
@@ -180,7 +185,9 @@ public struct FirewallService: Sendable {
 
     /// One decision.
     public func decide(_ query: DecisionQuery) async throws(FirewallError) -> Decision {
-        await visible(try await store.decide { state, now in state.decide(query, now: now) })
+        let decision = await visible(try await store.decide { state, now in state.decide(query, now: now) })
+        if array != nil, decision.reason == .noBind { try await store.refuseMirroredDecision(query) }
+        return decision
     }
 
     /// Many decisions in one hop, in order.
@@ -301,6 +308,7 @@ public struct FirewallService: Sendable {
         ifMatch expectedVersion: Int64?,
         _ body: @escaping @Sendable (inout FirewallState, Timestamp, inout ChangeSet) throws(FirewallError) -> T
     ) async throws(FirewallError) -> (T, policyVersion: Int64) {
+        if let array { return try await sharedPolicyChange(in: array, ifMatch: expectedVersion, body) }
         let result = try await durable(store.mutate { state, now, changes throws(FirewallError) in
             if let expectedVersion, expectedVersion != state.policyVersion {
                 throw FirewallError(
@@ -317,9 +325,9 @@ public struct FirewallService: Sendable {
 
     /// Creates a stored filter.
     public func createIPFilter(include: [IPRange], exclude: [IPRange]) async throws(FirewallError) -> StoredIPFilter {
-        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+        try await filterChange { state, now, changes throws(FirewallError) in
             try state.createIPFilter(include: include, exclude: exclude, now: now, changes: &changes)
-        })
+        }
     }
 
     /// One stored filter.
@@ -337,9 +345,9 @@ public struct FirewallService: Sendable {
 
     /// IncludeRange, ExcludeRange, IncludeFilter, ExcludeFilter.
     public func modifyIPFilter(_ id: String, _ operation: IPFilterOperation) async throws(FirewallError) -> StoredIPFilter {
-        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+        try await filterChange { state, now, changes throws(FirewallError) in
             try state.modifyIPFilter(id, operation, now: now, changes: &changes)
-        })
+        }
     }
 
     /// IsIncluded.
@@ -349,9 +357,9 @@ public struct FirewallService: Sendable {
 
     /// Clone.
     public func cloneIPFilter(_ id: String) async throws(FirewallError) -> StoredIPFilter {
-        try await durable(store.mutate { state, now, changes throws(FirewallError) in
+        try await filterChange { state, now, changes throws(FirewallError) in
             try state.cloneIPFilter(id, now: now, changes: &changes)
-        })
+        }
     }
 
     /// Compare.
@@ -361,9 +369,9 @@ public struct FirewallService: Sendable {
 
     /// Deletes a stored filter.
     public func deleteIPFilter(_ id: String) async throws(FirewallError) {
-        try await durable(store.mutate { state, _, changes throws(FirewallError) in
+        try await filterChange { state, _, changes throws(FirewallError) in
             try state.deleteIPFilter(id, changes: &changes)
-        })
+        }
     }
 }
 

@@ -9,14 +9,16 @@ import FirewallSessions
 /// changes share one commit. The change's events travel with it and are published only once the
 /// ticket completes.
 actor SessionStore {
-    private var state: FirewallState
-    private let pipeline: ChangePipeline
-    private let clock: @Sendable () -> Timestamp
-    private var timerTask: Task<Void, Never>?
+    var state: FirewallState
+    let pipeline: ChangePipeline
+    let clock: @Sendable () -> Timestamp
+    var timerTask: Task<Void, Never>?
     private var lastPeerPrune: Timestamp
     /// The ticket of the newest change that reads must not run ahead of. Counter flushes do not
     /// move it: counters are approximate, and a read or decision must not wait for a big flush.
     private var visibleTicket: CommitTicket
+    /// The rest of the array, when this node is one of several (`SessionStore+Array.swift`).
+    var array = ArrayView()
 
     /// Approximate counters are written on every timer tick (at least once a second), at most
     /// this many binds' worth per commit, so a flush never holds the actor or the disk for long.
@@ -85,6 +87,7 @@ actor SessionStore {
         _ body: @Sendable (inout FirewallState, Timestamp, inout ChangeSet) throws(FirewallError) -> T
     ) throws(FirewallError) -> Durable<T> {
         if let failure = pipeline.failure { throw FirewallError.unavailable(failure) }
+        try array.refuseWrites(sequencesLeft: state.sequencesLeft)
         var changes = ChangeSet()
         let value = try body(&state, clock(), &changes)
         return Durable(value: value, ticket: commit(changes))
@@ -103,7 +106,7 @@ actor SessionStore {
     }
 
     @discardableResult
-    private func commit(_ changes: ChangeSet) -> CommitTicket {
+    func commit(_ changes: ChangeSet) -> CommitTicket {
         if !changes.isEmpty { visibleTicket = pipeline.enqueue(changes.changes, events: changes.events) }
         return visibleTicket
     }

@@ -115,6 +115,7 @@ enum ConfigurationFile {
         if let tokens = try root.optionalObjectArray("tokens") {
             configuration.tokens = try parseTokens(tokens)
         }
+        try ArrayConfiguration.apply(&root, to: &configuration.array)
         try root.rejectUnknownKeys()
     }
 

@@ -16,6 +16,8 @@ struct FirewallServer: Service {
     let events: EventHub
     let http: HTTPServer
     let logger: Logger
+    /// With `--store postgres`: this node of the array.
+    var arrayNode: ArrayNode?
 
     /// Opens the store and builds the HTTP server (nothing listens yet).
     static func make(configuration: ServerConfiguration, logger: Logger) throws -> FirewallServer {
@@ -23,7 +25,13 @@ struct FirewallServer: Service {
         let events = EventHub(settings: configuration.events, subscriberCountChanged: { metrics.setSubscribers($0) })
         var restored = PersistedState()
         var sinks: [any ChangeSink] = []
+        var arrayNode: ArrayNode?
         switch configuration.store {
+        case .postgres:
+            let joined = try ArrayNode.open(configuration.array, logger: logger)
+            restored = joined.restored
+            sinks.append(joined.node.backend)
+            arrayNode = joined.node
         case .memory:
             break
         case .sqlite:
@@ -47,18 +55,20 @@ struct FirewallServer: Service {
         }
         let service = FirewallService(
             restoring: restored, sinks: sinks, traffic: traffic, settings: configuration.settings, logger: logger,
-            listener: PipelineObserver(events: events, metrics: metrics))
+            listener: PipelineObserver(events: events, metrics: metrics), array: arrayNode)
         let routes = FirewallRoutes.make(
             service: service, settings: configuration.settings, metrics: metrics, events: events,
             audit: AuditLog(logger: logger))
         let responder = APIResponder(
             routes: routes, authenticator: Authenticator(tokens: configuration.tokens), metrics: metrics, logger: logger)
         let http = HTTPServer(configuration: configuration.httpConfiguration, responder: responder, logger: logger)
-        return FirewallServer(configuration: configuration, service: service, events: events, http: http, logger: logger)
+        return FirewallServer(
+            configuration: configuration, service: service, events: events, http: http, logger: logger, arrayNode: arrayNode)
     }
 
     func run() async throws {
         try await service.start()
+        try await arrayNode?.start(service)
         do {
             try http.start()
         } catch {
@@ -78,6 +88,7 @@ struct FirewallServer: Service {
         heartbeats.cancel()
         events.close()
         await http.shutdown()
+        arrayNode?.stop()
         await service.close()
         logger.notice("stopped")
     }

@@ -18,11 +18,20 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Data folder; the SQLite database lives there (default ./data).")
     var data: String?
 
-    @Option(help: "sqlite (durable, default) or memory.")
+    @Option(help: "sqlite (durable, default), memory, or postgres (one node of an array).")
     var store: String?
 
     @Option(help: "none (default) or nftables: program the kernel's firewall (needs CAP_NET_ADMIN).")
     var dataplane: String?
+
+    @Option(help: "With --store postgres: the PostgreSQL URL (libpq; several hosts allowed).")
+    var postgresUrl: String?
+
+    @Option(help: "With --store postgres: this node's id, unique in the array and kept across restarts.")
+    var nodeId: String?
+
+    @Option(help: "With --store postgres: the URL clients reach this node at (redirects from other nodes point there).")
+    var advertiseUrl: String?
 
     @Option(help: "JSON configuration file.")
     var config: String?
@@ -92,7 +101,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let store {
             guard let kind = ServerConfiguration.StoreKind(rawValue: store) else {
-                throw ValidationError("--store must be sqlite or memory")
+                throw ValidationError("--store must be sqlite, memory or postgres")
             }
             configuration.store = kind
         }
@@ -103,6 +112,10 @@ struct ServeCommand: AsyncParsableCommand {
             default: throw ValidationError("--dataplane must be none or nftables")
             }
         }
+        if let postgresUrl { configuration.array.url = postgresUrl }
+        if let nodeId { configuration.array.nodeID = nodeId }
+        if let advertiseUrl { configuration.array.advertiseURL = advertiseUrl }
+        if configuration.store == .postgres, let problem = configuration.array.problem { throw ValidationError(problem) }
         if let logLevel {
             guard LogLevelName.parse(logLevel) != nil else {
                 throw ValidationError("--log-level must be one of \(LogLevelName.names.joined(separator: ", "))")

@@ -9,6 +9,8 @@ struct ServerConfiguration: Sendable, Equatable {
     enum StoreKind: String, Sendable, CaseIterable {
         case sqlite
         case memory
+        /// One node of an array on PostgreSQL (`ArrayConfiguration`).
+        case postgres
     }
 
     /// `HOST:PORT` to listen on.
@@ -17,6 +19,8 @@ struct ServerConfiguration: Sendable, Equatable {
     var dataDirectory = "./data"
     /// sqlite (durable) or memory.
     var store = StoreKind.sqlite
+    /// With `store` postgres: the array to join.
+    var array = ArrayConfiguration()
     /// trace, debug, info, notice, warning, error, critical.
     var logLevel = "info"
     /// Log lines as text or as one JSON object per line.

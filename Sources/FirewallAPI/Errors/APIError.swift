@@ -16,6 +16,8 @@ public struct APIError: Error, Sendable {
     public var conflict: BindReference?
     /// Extra response headers (Retry-After, Allow, WWW-Authenticate).
     public var headers: [(name: String, value: String)] = []
+    /// In an array, the node that holds what was asked for: the answer is `307` there.
+    public var heldBy: HolderLocation?
 
     /// An error with an explicit status (for the conditions the table cannot decide).
     public init(status: Int, _ hresult: HResult, _ detail: String, headers: [(name: String, value: String)] = []) {
@@ -34,6 +36,10 @@ public struct APIError: Error, Sendable {
         conflict = error.conflict
         if let seconds = error.retryAfterSeconds { headers.append((name: "Retry-After", value: String(seconds))) }
         if error.hresult == .ERROR_WRITE_FAULT { headers.append((name: "Retry-After", value: "5")) }
+        if let holder = error.heldBy {
+            status = 307
+            heldBy = holder
+        }
     }
 
     /// E_INVALIDARG naming one field.
@@ -43,6 +49,7 @@ public struct APIError: Error, Sendable {
 
     /// The problem+json response for the request at `instance` (its path).
     public func response(instance: String) -> HTTPResponse {
+        if let heldBy { return ArrayRedirect.response(to: heldBy, instance: instance, detail: detail) }
         var writer = JSONWriter(reservingCapacity: 384)
         writer.beginObject()
         writer.field("type", "urn:fwsessiond:hresult:" + hresult.name)

@@ -12,6 +12,8 @@ public struct FirewallError: Error, Sendable, Equatable {
     public var conflict: BindReference?
     /// Seconds a client should wait before retrying, for FWX_E_IS_BUSY.
     public var retryAfterSeconds: Int?
+    /// In an array, the node that holds what was asked for: the answer is a redirect there.
+    public var heldBy: HolderLocation?
 
     /// Creates an error.
     public init(

@@ -6,8 +6,22 @@ extension FirewallState {
     /// address is free (WSAEADDRINUSE naming the holder), the quotas (FWX_E_IS_BUSY).
     public mutating func createBind(
         sessionID: String, transport: TransportProtocol, address: SocketAddress, now: Timestamp,
-        changes: inout ChangeSet
+        changes: inout ChangeSet, id reservedID: BindID? = nil
     ) throws(FirewallError) -> Bind {
+        try checkNewBind(sessionID: sessionID, transport: transport, address: address)
+        let bind = Bind(
+            id: reservedID ?? BindID(rawValue: nextSequence()), sessionID: sessionID, transport: transport, address: address,
+            createdAt: now)
+        insertBind(bind)
+        changes.changes.append(.bindSaved(bind))
+        changes.changes.append(.metadataSaved(metadata))
+        changes.events.append(DomainEvent(kind: .bindCreated, sessionID: sessionID, bind: bind))
+        return bind
+    }
+
+    /// The checks of `createBind`, without creating: the session exists and is active, the address
+    /// is free here, the quotas leave room.
+    public func checkNewBind(sessionID: String, transport: TransportProtocol, address: SocketAddress) throws(FirewallError) {
         guard let session = sessions[sessionID] else { throw .notFound("session", sessionID) }
         guard session.state == .active else {
             throw FirewallError(.FWX_E_TERMINATING, "session '\(sessionID)' is terminating")
@@ -26,14 +40,6 @@ extension FirewallState {
             throw FirewallError(.FWX_E_IS_BUSY, "the limit of \(settings.maxBinds) binds is reached",
                                 retryAfterSeconds: settings.quotaRetryAfterSeconds)
         }
-        let bind = Bind(
-            id: BindID(rawValue: nextSequence()), sessionID: sessionID, transport: transport, address: address,
-            createdAt: now)
-        insertBind(bind)
-        changes.changes.append(.bindSaved(bind))
-        changes.changes.append(.metadataSaved(metadata))
-        changes.events.append(DomainEvent(kind: .bindCreated, sessionID: sessionID, bind: bind))
-        return bind
     }
 
     /// The client closed the socket: the bind becomes terminating and is purged after the grace

@@ -219,6 +219,11 @@ extension FirewallState {
         rebuildEvaluator()
         changes.changes.append(.metadataSaved(metadata))
         changes.events.append(DomainEvent(kind: .policyChanged, policyVersion: metadata.policyVersion))
+        revokeDeniedBinds(now: now, changes: &changes)
+    }
+
+    /// Sends every allowed bind the current rules deny back to pending, with a `bind.revoked` event.
+    mutating func revokeDeniedBinds(now: Timestamp, changes: inout ChangeSet) {
         guard bindCount(.allowed) > 0 else { return }
         struct Key: Hashable {
             var sessionID: String

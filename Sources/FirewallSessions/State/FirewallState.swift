@@ -29,6 +29,8 @@ public struct FirewallState: Sendable {
     var metadata = StateMetadata()
     var sessionCounts: [SessionState: Int] = [:]
     var bindCounts: [BindState: Int] = [:]
+    /// In an array, the blocks of ids this node was handed (nil: one node counts on its own).
+    var sequenceBlocks: SequenceBlocks?
 
     /// An empty state with the built-in protocols.
     public init(settings: FirewallSettings = FirewallSettings()) {
@@ -127,6 +129,7 @@ public struct FirewallState: Sendable {
 
     /// A new number for a generated id or a creation sequence; never reused, also across restarts.
     mutating func nextSequence() -> UInt64 {
+        if sequenceBlocks != nil { return nextBlockSequence() }
         metadata.lastSequence += 1
         return metadata.lastSequence
     }

@@ -14,9 +14,22 @@ public struct InsertionOrderIndex<Key: Hashable & Sendable>: Sendable {
     /// Live entries.
     public var count: Int { keys.count - tombstones }
 
-    /// Appends `key` with a sequence greater than every earlier one.
+    /// Appends `key`; a sequence below the last one (an array node adopting or mirroring another
+    /// node's sessions, numbered from other id blocks) is inserted in its place instead.
     public mutating func append(_ key: Key, sequence: UInt64) {
-        precondition(sequences.last.map { $0 < sequence } ?? true, "sequences must increase")
+        if let last = sequences.last, last >= sequence {
+            let index = firstIndex(notBelow: sequence)
+            if index < sequences.count, sequences[index] == sequence {
+                // The tombstone of the same entry (a mirrored session that moved and came back).
+                precondition(keys[index] == nil, "sequences must be unique")
+                keys[index] = key
+                tombstones -= 1
+                return
+            }
+            sequences.insert(sequence, at: index)
+            keys.insert(key, at: index)
+            return
+        }
         sequences.append(sequence)
         keys.append(key)
     }

@@ -1,0 +1,177 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FirewallPipeline
+import FirewallSessions
+import Logging
+import Synchronization
+
+/// Where the monitor sends what it learns. Called on the monitor's thread, one call at a time;
+/// an implementation may block (it hands each to the store actor and waits).
+public protocol ArrayMonitorDelegate: Sendable {
+    /// The policy revision this node applies.
+    var appliedPolicyRevision: Int64 { get }
+    /// A newer shared policy: apply it (revoking this node's binds it denies).
+    func policyChanged(_ policy: SharedPolicy)
+    /// The array's members as they are now (for redirects and `/readyz`).
+    func membersChanged(_ members: [ArrayMember])
+    /// Rows of another node's shard for the read-only mirror: all of them (`replacing`) or the
+    /// changes since the last call.
+    func mirror(shard: String, rows: ShardRows, replacing: Bool)
+    /// A shard has no holder any more (it was adopted): forget its mirror.
+    func forgetShard(_ shard: String)
+    /// Whether the node is short of ids.
+    var needsSequenceBlock: Bool { get }
+    /// A new block of ids.
+    func addSequenceBlock(_ block: Range<UInt64>)
+    /// This node adopted a shard whose holder's lease ran out: take its rows over, and number
+    /// from `block` on (it is above every id the adopted shard used).
+    func adopted(shard: String, from holder: String, rows: ShardRows, block: Range<UInt64>)
+    /// Another node adopted this node's state: stop serving it.
+    func fenced(_ reason: String)
+}
+
+/// The array's watcher, one thread with one PostgreSQL connection: LISTENs for policy changes
+/// and also compares the policy revision every poll (a notification sent while it was
+/// disconnected is lost, a reconnect must not leave the node behind); mirrors the other nodes'
+/// sessions and binds by their shards' revisions; notices when this node was fenced; fetches id
+/// blocks; and adopts a shard whose lease ran out, but only once it has itself been connected for
+/// a full lease (so a PostgreSQL restart does not set every node adopting every other).
+public final class PostgreSQLArrayMonitor: @unchecked Sendable {
+    // @unchecked: `connection`, `seen` and the fields below are only touched on the monitor's
+    // thread; `stopping` is atomic.
+    private let settings: PostgreSQLArraySettings
+    private let standing: ArrayStanding
+    private let delegate: any ArrayMonitorDelegate
+    private let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+    private let exited = ConditionLock()
+    private var hasExited = false
+    private var connection: PGConnection?
+    /// The revision each mirrored shard is complete through.
+    private var seen: [String: Int64] = [:]
+    private var lastMembers: [ArrayMember] = []
+    private var reportedFence = false
+
+    /// Creates the monitor; nothing runs until `start`.
+    public init(settings: PostgreSQLArraySettings, standing: ArrayStanding, delegate: any ArrayMonitorDelegate, logger: Logger) {
+        self.settings = settings
+        self.standing = standing
+        self.delegate = delegate
+        self.logger = logger
+    }
+
+    /// Starts the thread.
+    public func start() {
+        startThread { [self] in
+            run()
+            exited.withLock {
+                hasExited = true
+                exited.broadcast()
+            }
+        }
+    }
+
+    /// Stops the thread and waits for it.
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        exited.withLock { while !hasExited { exited.wait(seconds: 0.1) } }
+    }
+
+    private func run() {
+        while !stopping.load(ordering: .relaxed) {
+            do throws(PostgreSQLError) {
+                let connection = try connected()
+                let payloads = try connection.notifications(waitingUpTo: settings.pollSeconds)
+                try tick(connection, notified: !payloads.isEmpty)
+            } catch {
+                connection?.rollbackIfNeeded()
+                connection?.close()
+                connection = nil
+                standing.monitor(connectedAt: nil, error: error.message)
+                logger.warning("array.monitor lost PostgreSQL; reconnecting", metadata: ["error": "\(error.message)"])
+                usleep(UInt32(settings.pollSeconds * 1_000_000))
+            }
+        }
+        connection?.close()
+    }
+
+    private func connected() throws(PostgreSQLError) -> PGConnection {
+        if let connection, connection.isOpen { return connection }
+        let fresh = try settings.connect("monitor")
+        try fresh.execute("LISTEN \(ArraySQL.policyChannel)")
+        connection = fresh
+        // Removal records may have been pruned while away: mirrors start over from full shards.
+        seen = [:]
+        standing.monitor(connectedAt: ArraySQL.monotonicSeconds(), error: nil)
+        logger.info("array.monitor connected", metadata: ["node": "\(settings.nodeID)"])
+        return fresh
+    }
+
+    private func tick(_ connection: PGConnection, notified: Bool) throws(PostgreSQLError) {
+        try followPolicy(connection)
+        let members = try ArraySQL.members(connection)
+        try checkOwnShard(connection, members)
+        try followMirrors(connection, members)
+        if delegate.needsSequenceBlock {
+            delegate.addSequenceBlock(try ArraySQL.allocateBlock(connection, size: settings.idBlockSize))
+        }
+        try adoptIfDue(connection, members)
+    }
+
+    private func followPolicy(_ connection: PGConnection) throws(PostgreSQLError) {
+        let revision = Int64(try connection.query("SELECT revision FROM policy WHERE id = 1").scalar ?? "0") ?? 0
+        guard revision > delegate.appliedPolicyRevision else { return }
+        delegate.policyChanged(try ArraySQL.loadPolicy(connection))
+    }
+
+    private func checkOwnShard(_ connection: PGConnection, _ members: [(member: ArrayMember, epoch: Int64, revision: Int64)]) throws(PostgreSQLError) {
+        guard !reportedFence, let own = members.first(where: { $0.member.shard == settings.nodeID }) else { return }
+        let epoch = standing.epoch
+        guard own.member.holder != settings.nodeID || own.epoch != epoch else { return }
+        standing.fence(ArraySQL.fencedReason(connection, settings, epoch: epoch))
+        reportedFence = true
+        let reason = standing.failure ?? "fenced"
+        logger.critical("array.fenced", metadata: ["reason": "\(reason)"])
+        delegate.fenced(reason)
+    }
+
+    private func followMirrors(_ connection: PGConnection, _ members: [(member: ArrayMember, epoch: Int64, revision: Int64)]) throws(PostgreSQLError) {
+        let current = members.map(\.member)
+        if current != lastMembers {
+            lastMembers = current
+            delegate.membersChanged(current)
+        }
+        for (member, _, revision) in members where member.shard != settings.nodeID {
+            if member.holder == nil {
+                if seen.removeValue(forKey: member.shard) != nil { delegate.forgetShard(member.shard) }
+                continue
+            }
+            let known = seen[member.shard]
+            guard known.map({ revision > $0 }) ?? true else { continue }
+            let loaded = try ArraySQL.loadShard(connection, member.shard, after: known)
+            delegate.mirror(shard: member.shard, rows: loaded.rows, replacing: known == nil)
+            seen[member.shard] = loaded.through
+        }
+    }
+
+    private func adoptIfDue(_ connection: PGConnection, _ members: [(member: ArrayMember, epoch: Int64, revision: Int64)]) throws(PostgreSQLError) {
+        guard !standing.isFenced,
+            members.contains(where: { $0.member.shard != settings.nodeID && $0.member.holder != nil && !$0.member.live }),
+            let connectedFor = standing.connectedSeconds(now: ArraySQL.monotonicSeconds()), connectedFor >= settings.leaseSeconds
+        else { return }
+        let started = ArraySQL.monotonicSeconds()
+        guard let adopted = try ArraySQL.adoptExpired(connection, settings, epoch: standing.epoch, blockSize: settings.idBlockSize) else {
+            return
+        }
+        seen[adopted.shard] = nil
+        delegate.adopted(shard: adopted.shard, from: adopted.holder, rows: adopted.rows, block: adopted.block)
+        logger.notice(
+            "array.adopted",
+            metadata: [
+                "shard": "\(adopted.shard)", "from": "\(adopted.holder)", "sessions": "\(adopted.rows.sessions.count)",
+                "binds": "\(adopted.rows.binds.count)",
+                "ms": "\(Int((ArraySQL.monotonicSeconds() - started) * 1000))",
+            ])
+    }
+}

@@ -1,0 +1,286 @@
+import FirewallPipeline
+import FirewallSessions
+import Synchronization
+
+/// The durable store of an array node: its sessions and binds in PostgreSQL, written by the
+/// pipeline's store thread in fenced batches.
+///
+/// Each batch is one explicit transaction: `fws_fence` renews this node's lease and moves its
+/// shard's revision only while the node still holds its shard at its epoch (else the whole
+/// transaction fails and nothing of it lands), then every session and bind changed in the batch
+/// (collapsed to its last change) is upserted or deleted, scoped to this node's shard, then
+/// COMMIT. A COMMIT whose outcome is unknown (the connection broke) is retried by the pipeline
+/// with the same batch: the retry is fenced again, so it lands only while the epoch holds. An idle
+/// node renews its lease every third of it. Shared policy is not written here (it has its own
+/// serialised transactions); its changes pass through for the sinks after this one.
+public final class PostgreSQLBackend: PersistenceBackend {
+    /// How the node joined.
+    public let settings: PostgreSQLArraySettings
+    /// Its standing (epoch, fenced, reachable), shared with the monitor and `/readyz`.
+    public let standing: ArrayStanding
+    let box: Mutex<ConnectionBox>
+    private let loaded = Mutex<SharedPolicy?>(nil)
+
+    /// Statements per pipeline round trip (a bounded pipeline cannot fill both socket buffers).
+    static let statementsPerRoundTrip = 500
+
+    public var name: String { "store" }
+
+    /// Connects, brings the schema up to date (or refuses another version), and takes this
+    /// node's shard at a new epoch.
+    public init(settings: PostgreSQLArraySettings) throws(PersistenceError) {
+        self.settings = settings
+        standing = ArrayStanding()
+        do throws(PostgreSQLError) {
+            let connection = try settings.connect("store")
+            try PGMigrations.migrate(connection)
+            try PGMigrations.checkLiveNodes(connection, except: settings.nodeID)
+            standing.held(epoch: try ArraySQL.acquireShard(connection, settings))
+            box = Mutex(ConnectionBox(connection))
+        } catch {
+            throw PersistenceError("PostgreSQL: \(error.message)")
+        }
+    }
+
+    /// This node's sessions and binds, and the shared policy.
+    public func load() throws(PersistenceError) -> PersistedState {
+        do throws(PostgreSQLError) {
+            return try box.withLock { box throws(PostgreSQLError) in
+                let connection = try box.open(settings)
+                let policy = try ArraySQL.loadPolicy(connection)
+                let shard = try ArraySQL.loadShard(connection, settings.nodeID, after: nil)
+                var state = PersistedState()
+                state.sessions = shard.rows.sessions
+                state.binds = shard.rows.binds
+                state.rules = policy.rules
+                state.protocols = policy.protocols
+                state.filters = policy.filters
+                state.metadata = StateMetadata(policyVersion: policy.version, lastSequence: 0)
+                loaded.withLock { $0 = policy }
+                return state
+            }
+        } catch {
+            throw PersistenceError("PostgreSQL: \(error.message)")
+        }
+    }
+
+    /// One fenced transaction per batch.
+    public func apply(_ changes: [StateChange]) throws(SinkError) {
+        if let reason = fencedReason { throw SinkError(reason) }
+        let statements = BatchStatements(changes, shard: settings.nodeID)
+        guard !statements.isEmpty else { return }
+        try write { connection, epoch throws(PostgreSQLError) in
+            try statements.write(on: connection, fence: fence(epoch))
+        }
+    }
+
+    /// The shared policy `load()` read, with its revision.
+    public var loadedPolicy: SharedPolicy? { loaded.withLock { $0 } }
+
+    public var maintenanceInterval: Double? { settings.leaseSeconds / 3 }
+
+    /// Renews the lease of an idle node (and reconnects after an outage).
+    public func maintain() {
+        guard fencedReason == nil else { return }
+        try? write { connection, epoch throws(PostgreSQLError) in
+            try connection.pipeline([PGStatement("BEGIN"), fence(epoch), PGStatement("COMMIT")])
+        }
+    }
+
+    public func finish() {
+        box.withLock { $0.connection?.close() }
+    }
+
+    private var fencedReason: String? { standing.isFenced ? standing.failure : nil }
+
+    private func fence(_ epoch: Int64) -> PGStatement {
+        PGStatement(prepared: "fws_fence", "SELECT fws_fence($1, $2, $3, $4)",
+                    [settings.nodeID, settings.nodeID, String(epoch), settings.leaseMilliseconds])
+    }
+
+    /// Runs a fenced write, turning its outcome into the node's standing: a fence failure fences
+    /// the node for good, a broken connection is reopened by the next attempt.
+    private func write(_ body: (PGConnection, Int64) throws(PostgreSQLError) -> Void) throws(SinkError) {
+        let epoch = standing.epoch
+        do throws(PostgreSQLError) {
+            try box.withLock { box throws(PostgreSQLError) in
+                let connection = try box.open(settings)
+                do throws(PostgreSQLError) {
+                    try body(connection, epoch)
+                } catch {
+                    connection.rollbackIfNeeded()
+                    if error.connectionBroken { box.close() }
+                    if error.isFenced { standing.fence(ArraySQL.fencedReason(connection, settings, epoch: epoch)) }
+                    throw error
+                }
+            }
+            standing.store(failed: nil)
+        } catch {
+            if standing.isFenced, let reason = standing.failure { throw SinkError(reason) }
+            standing.store(failed: error.message)
+            throw SinkError("PostgreSQL: \(error.message)")
+        }
+    }
+}
+
+/// The store thread's connection, opened again after it broke.
+final class ConnectionBox: @unchecked Sendable {
+    // @unchecked: only touched inside the backend's `Mutex.withLock` (the loader, then the store thread).
+    var connection: PGConnection?
+
+    init(_ connection: PGConnection) { self.connection = connection }
+
+    func open(_ settings: PostgreSQLArraySettings) throws(PostgreSQLError) -> PGConnection {
+        if let connection, connection.isOpen { return connection }
+        close()
+        let fresh = try settings.connect("store")
+        connection = fresh
+        return fresh
+    }
+
+    func close() {
+        connection?.close()
+        connection = nil
+    }
+}
+
+/// A batch as statements: the last change of each session and bind, upserted or deleted (with
+/// its claims and a removal record for the other nodes' mirrors), then the counters.
+struct BatchStatements {
+    private var statements: [PGStatement] = []
+    /// Indexes (in `statements`) of upserts that must touch exactly one row.
+    private var upserts: Set<Int> = []
+
+    var isEmpty: Bool { statements.isEmpty }
+
+    init(_ changes: [StateChange], shard: String) {
+        var sessionOrder: [String] = []
+        var sessions: [String: Session?] = [:]
+        var bindOrder: [BindID] = []
+        var binds: [BindID: Bind?] = [:]
+        var counterOrder: [BindID] = []
+        var counters: [BindID: BindCounters] = [:]
+        for change in changes {
+            switch change {
+            case .sessionSaved(let session):
+                if sessions.updateValue(session, forKey: session.id) == nil { sessionOrder.append(session.id) }
+            case .sessionRemoved(let id):
+                if sessions.updateValue(nil, forKey: id) == nil { sessionOrder.append(id) }
+            case .bindSaved(let bind):
+                if binds.updateValue(bind, forKey: bind.id) == nil { bindOrder.append(bind.id) }
+                counters[bind.id] = nil
+            case .bindRemoved(let id):
+                if binds.updateValue(nil, forKey: id) == nil { bindOrder.append(id) }
+                counters[id] = nil
+            case .bindCounters(let list):
+                for counter in list {
+                    switch binds[counter.bindID] {
+                    case .some(.some(var bind)):
+                        bind.acceptedCount = counter.accepted
+                        bind.discardedCount = counter.discarded
+                        binds[counter.bindID] = bind
+                    case .some(.none):
+                        break
+                    case .none:
+                        if counters.updateValue(counter, forKey: counter.bindID) == nil { counterOrder.append(counter.bindID) }
+                    }
+                }
+            case .filterSaved, .filterRemoved, .protocolSaved, .protocolRemoved, .rulesReplaced, .metadataSaved:
+                // Shared policy is written by its own transaction before it reaches the pipeline.
+                break
+            }
+        }
+        for id in sessionOrder {
+            if let session = sessions[id] ?? nil {
+                upserts.insert(statements.count)
+                statements.append(PGStatement(prepared: "fws_session_save", Self.saveSession, [shard] + PGRowCoding.parameters(session)))
+            } else {
+                statements.append(PGStatement(prepared: "fws_session_remove", Self.removeSession, [shard, id]))
+            }
+        }
+        for id in bindOrder {
+            if let bind = binds[id] ?? nil {
+                upserts.insert(statements.count)
+                statements.append(PGStatement(prepared: "fws_bind_save", Self.saveBind, [shard] + PGRowCoding.parameters(bind)))
+            } else {
+                statements.append(PGStatement(prepared: "fws_bind_remove", Self.removeBind, [shard, String(id.rawValue)]))
+            }
+        }
+        for id in counterOrder {
+            guard let counter = counters[id] else { continue }
+            statements.append(PGStatement(
+                prepared: "fws_bind_counters", "UPDATE binds SET accepted = $3, discarded = $4 WHERE id = $2 AND shard = $1",
+                [shard, String(id.rawValue), String(counter.accepted), String(counter.discarded)]))
+        }
+        if !statements.isEmpty && UInt64.random(in: 0..<200) == 0 {
+            // Removal records only serve mirrors that poll every fraction of a second.
+            statements.append(PGStatement(
+                "DELETE FROM removals WHERE shard = $1 AND removed_at < clock_timestamp() - interval '10 minutes'", [shard]))
+        }
+    }
+
+    /// BEGIN, the fence, the statements, COMMIT: one transaction in as few round trips as a
+    /// bounded pipeline allows.
+    func write(on connection: PGConnection, fence: PGStatement) throws(PostgreSQLError) {
+        let all = [PGStatement("BEGIN"), fence] + statements + [PGStatement("COMMIT")]
+        var start = 0
+        while start < all.count {
+            let end = min(start + PostgreSQLBackend.statementsPerRoundTrip, all.count)
+            let results = try connection.pipeline(Array(all[start..<end]))
+            for (offset, result) in results.enumerated() where upserts.contains(start + offset - 2) && result.affected != 1 {
+                throw PostgreSQLError(message: "a row of this batch belongs to another node's shard; nothing of the batch was written")
+            }
+            start = end
+        }
+    }
+
+    static let saveSession = """
+        INSERT INTO sessions (shard, revision, id, sequence, client_address, client_type, machine_name, user_name, user_groups,
+            state, created_at, terminating_at)
+        VALUES ($1, (SELECT revision FROM shards WHERE id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        ON CONFLICT (id) DO UPDATE SET revision = EXCLUDED.revision, sequence = EXCLUDED.sequence,
+            client_address = EXCLUDED.client_address, client_type = EXCLUDED.client_type, machine_name = EXCLUDED.machine_name,
+            user_name = EXCLUDED.user_name, user_groups = EXCLUDED.user_groups, state = EXCLUDED.state,
+            created_at = EXCLUDED.created_at, terminating_at = EXCLUDED.terminating_at
+        WHERE sessions.shard = EXCLUDED.shard
+        """
+
+    static let removeSession = """
+        WITH removed AS (DELETE FROM sessions WHERE id = $2 AND shard = $1 RETURNING id),
+             released AS (DELETE FROM session_claims WHERE id = $2 AND shard = $1)
+        INSERT INTO removals (shard, revision, kind, key) SELECT $1, (SELECT revision FROM shards WHERE id = $1), 's', id FROM removed
+        """
+
+    static let saveBind = """
+        INSERT INTO binds (shard, revision, id, session_id, protocol, address, state, protocol_guid, flags, ip_filter, ip_filter_id,
+            created_at, pending_since, allowed_at, terminating_at, accepted, discarded)
+        VALUES ($1, (SELECT revision FROM shards WHERE id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+        ON CONFLICT (id) DO UPDATE SET revision = EXCLUDED.revision, session_id = EXCLUDED.session_id,
+            protocol = EXCLUDED.protocol, address = EXCLUDED.address, state = EXCLUDED.state,
+            protocol_guid = EXCLUDED.protocol_guid, flags = EXCLUDED.flags, ip_filter = EXCLUDED.ip_filter,
+            ip_filter_id = EXCLUDED.ip_filter_id, created_at = EXCLUDED.created_at, pending_since = EXCLUDED.pending_since,
+            allowed_at = EXCLUDED.allowed_at, terminating_at = EXCLUDED.terminating_at, accepted = EXCLUDED.accepted,
+            discarded = EXCLUDED.discarded
+        WHERE binds.shard = EXCLUDED.shard
+        """
+
+    static let removeBind = """
+        WITH removed AS (DELETE FROM binds WHERE id = $2 AND shard = $1 RETURNING id),
+             released AS (DELETE FROM address_claims WHERE bind_id = $2 AND shard = $1)
+        INSERT INTO removals (shard, revision, kind, key)
+        SELECT $1, (SELECT revision FROM shards WHERE id = $1), 'b', id::text FROM removed
+        """
+}
+
+extension PostgreSQLBackend {
+    /// A block of ids for this node (at start, before the pipeline runs).
+    public func allocateBlock() throws(PersistenceError) -> Range<UInt64> {
+        do throws(PostgreSQLError) {
+            return try box.withLock { box throws(PostgreSQLError) in
+                try ArraySQL.allocateBlock(try box.open(settings), size: settings.idBlockSize)
+            }
+        } catch {
+            throw PersistenceError("PostgreSQL: \(error.message)")
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import FirewallPipeline
+import FirewallSessions
+import Synchronization
+
+/// The service as one node of an array: creates claim their session id or address array-wide
+/// first (two nodes racing for one get one 201 and one 409), shared policy changes go through
+/// the array's serialised transaction before they change anything here, and what the other
+/// nodes do arrives through the `array…` entry points below.
+extension FirewallService {
+    // MARK: Inbound from the array (called by the node's monitor)
+
+    /// The shared-policy revision applied on this node.
+    public var appliedPolicyRevision: Int64 { get async { await store.policyRevision } }
+
+    /// Starts numbering from an id block of the array, with the policy revision loaded at start.
+    public func joinArray(block: Range<UInt64>, policyRevision: Int64) async {
+        await store.joinArray(block: block, policyRevision: policyRevision)
+    }
+
+    /// Applies a newer shared policy and revokes this node's binds it denies; returns once the
+    /// revocations are in memory (not waiting for them to be durable: an outage must not stall
+    /// the monitor).
+    public func applySharedPolicy(_ policy: SharedPolicy) async {
+        await store.applySharedPolicy(policy)
+    }
+
+    /// Takes over an adopted shard; returns once it is durable here and in every sink (false when
+    /// a sink failed: the batch is retried).
+    public func adopt(shard: String, rows: ShardRows, block: Range<UInt64>) async -> Bool {
+        let ticket = await store.adopt(shard: shard, rows: rows, block: block)
+        do {
+            try await store.pipeline.waitApplied(ticket)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Mirrors another node's shard for reads.
+    public func mirror(shard: String, rows: ShardRows, replacing: Bool) async {
+        await store.mirror(shard: shard, rows: rows, replacing: replacing)
+    }
+
+    /// Forgets an adopted shard's mirror.
+    public func forgetShard(_ shard: String) async { await store.forget(shard: shard) }
+
+    /// Records the array's members (for redirects).
+    public func arrayMembers(_ members: [ArrayMember]) async { await store.members(members) }
+
+    /// Whether a spare id block should be fetched.
+    public var needsSequenceBlock: Bool { get async { await store.needsSequenceBlock } }
+
+    /// Adds a block of ids.
+    public func addSequenceBlock(_ block: Range<UInt64>) async { await store.addSequenceBlock(block) }
+
+    /// Stops serving this node's state: another node adopted it.
+    public func fence(_ reason: String) async { await store.fence(reason) }
+
+    var arrayFailure: PipelineFailure? { array?.failure.map { PipelineFailure(sink: "store", message: $0) } }
+
+    // MARK: Writes of an array node
+
+    func createSession(_ request: NewSession, in array: any ArrayMembership) async throws(FirewallError) -> Session {
+        while true {
+            let id = try await store.prepareSession(request)
+            guard try await array.claimSession(id) else {
+                // A generated id that a client chose on another node: generate another.
+                if request.id == nil { continue }
+                throw FirewallError(.FWX_E_ALREADY_EXISTS, "a session with id '\(id)' exists")
+            }
+            var named = request
+            named.id = id
+            let claimed = named
+            let result: Durable<Session>
+            do {
+                result = try await store.mutate { state, now, changes throws(FirewallError) in
+                    try state.createSession(claimed, now: now, changes: &changes)
+                }
+            } catch {
+                await array.releaseSession(id)
+                throw error
+            }
+            return try await durable(result)
+        }
+    }
+
+    func createBind(sessionID: String, transport: TransportProtocol, address: SocketAddress, in array: any ArrayMembership) async
+        throws(FirewallError) -> Bind
+    {
+        let bindID = try await store.prepareBind(sessionID: sessionID, transport: transport, address: address)
+        if let holder = try await array.claimAddress(transport, address, bindID: bindID, sessionID: sessionID) {
+            throw FirewallError(
+                .WSAEADDRINUSE,
+                "\(transport.rawValue) \(address) is already bound by bind \(holder.bindID) of session '\(holder.sessionID)'",
+                conflict: holder)
+        }
+        let result: Durable<Bind>
+        do {
+            result = try await store.mutate(forSession: sessionID) { state, now, changes throws(FirewallError) in
+                try state.createBind(sessionID: sessionID, transport: transport, address: address, now: now, changes: &changes, id: bindID)
+            }
+        } catch {
+            await array.releaseAddress(bindID: bindID)
+            throw error
+        }
+        return try await durable(result)
+    }
+
+    /// A change to rules, protocols or stored IP filters, made array-wide: the array commits it,
+    /// then it is applied here like any other node's change, and the caller is answered once this
+    /// node's revocations are durable.
+    func sharedPolicyChange<T: Sendable>(
+        in array: any ArrayMembership, ifMatch expectedVersion: Int64?,
+        _ body: @escaping @Sendable (inout FirewallState, Timestamp, inout ChangeSet) throws(FirewallError) -> T
+    ) async throws(FirewallError) -> (T, policyVersion: Int64) {
+        let computed = Mutex<T?>(nil)
+        let store = self.store
+        let committed = try await array.changePolicy(
+            catchUp: { policy in await store.applySharedPolicy(policy) },
+            propose: {
+                await store.proposePolicy(ifMatch: expectedVersion, body).map { result in
+                    computed.withLock { $0 = result.value }
+                    return result.proposal
+                }
+            })
+        let ticket = await store.applySharedPolicy(committed)
+        if let ticket {
+            do {
+                try await store.pipeline.waitApplied(ticket)
+            } catch {
+                throw FirewallError.unavailable(error)
+            }
+        }
+        guard let value = computed.withLock({ $0 }) else { throw FirewallError(.E_FAIL, "the policy change computed nothing") }
+        return (value, committed.version)
+    }
+
+    /// A change to stored IP filters: shared in an array, local otherwise.
+    func filterChange<T: Sendable>(
+        _ body: @escaping @Sendable (inout FirewallState, Timestamp, inout ChangeSet) throws(FirewallError) -> T
+    ) async throws(FirewallError) -> T {
+        if let array { return try await sharedPolicyChange(in: array, ifMatch: nil, body).0 }
+        return try await durable(store.mutate(body))
+    }
+}
