@@ -34,9 +34,10 @@ class Server:
 
     LISTENING = re.compile(r"listening on (https?://[0-9A-Za-z.:\[\]]+)")
 
-    def __init__(self, args, env=None):
+    def __init__(self, args, env=None, command=None):
         self.args = args
         self.env = env
+        self.command = command  # what runs `serve` (a sandbox launcher, say); the binary itself by default
         self.process = None
         self.base_url = None
         self.log_lines = []
@@ -45,7 +46,7 @@ class Server:
     def start(self, timeout=30.0):
         self.log_lines = []
         self.process = subprocess.Popen(
-            [binary(), "serve", *self.args],
+            [*(self.command or [binary(), "serve"]), *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=self.env)
         found = threading.Event()
 
