@@ -158,6 +158,12 @@ def test_the_unit_serves_under_its_own_seccomp_filter_as_its_user_and_stops_clea
         database = state / "fwsessiond.sqlite3"
         assert database.stat().st_uid == UNIT_UID
         assert database.stat().st_mode & 0o027 == 0, "UMask=0027"
+        # A bad configuration exits with the status the unit does not restart.
+        (configuration / "config.json").write_text('{"listen": "127.0.0.1:8080", "limits": {"maxBind": 5}}')
+        result = subprocess.run([*sandboxed(UNIT, env, binary=folder / "fwsessiond")], capture_output=True,
+                                text=True, timeout=30)
+        prevented = re.search(r"^RestartPreventExitStatus=(\d+)$", UNIT.read_text(), re.MULTILINE).group(1)
+        assert result.returncode == int(prevented) and "limits.maxBind" in result.stderr, result.stderr
     finally:
         shutil.rmtree(folder)
 
