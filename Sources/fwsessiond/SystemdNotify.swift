@@ -23,7 +23,8 @@ enum SystemdNotify {
         else { return false }
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path) }
-        let length = socklen_t(MemoryLayout.offset(of: \sockaddr_un.sun_path)! + path.count)
+        // sun_path follows the 2-byte sun_family; an abstract name's length is exact (no NUL).
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + path.count)
 
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return false }
