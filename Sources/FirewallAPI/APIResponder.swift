@@ -102,9 +102,17 @@ public final class APIResponder: HTTPResponder {
         }
     }
 
-    /// The caller's principal: 401 without a valid token, 403 when the role does not permit the route.
+    /// The caller's principal: 401 without a valid token, 403 when the role does not permit the route
+    /// or, without tokens, when the request may come from a web page rather than from this machine.
     private func authorize(_ request: HTTPRequest, for route: Route) throws(APIError) -> Principal? {
         guard route.access != .open else { return nil }
+        if !authenticator.isEnabled,
+            let refusal = LoopbackRequestCheck.refusal(
+                host: request.headers["Host"], origin: request.headers["Origin"],
+                fetchSite: request.headers["Sec-Fetch-Site"])
+        {
+            throw APIError(status: 403, .E_ACCESSDENIED, refusal)
+        }
         switch authenticator.authenticate(request.headers["Authorization"]) {
         case .failure(let failure):
             let challenge = failure == .missing ? "Bearer realm=\"fwsessiond\"" : "Bearer realm=\"fwsessiond\", error=\"invalid_token\""

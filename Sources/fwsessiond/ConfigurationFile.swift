@@ -141,7 +141,8 @@ enum ConfigurationFile {
         return kind == "nftables" ? settings : nil
     }
 
-    /// `[{"name", "role", "sha256"}]`: names unique, roles known, hashes 64 hex digits.
+    /// `[{"name", "role", "sha256"}]`: names unique, roles known, hashes 64 hex digits and unique (one
+    /// token must not stand for two entries, whose roles could differ).
     private static func parseTokens(_ entries: [JSONObjectReader]) throws(JSONFieldError) -> [AccessToken] {
         var tokens: [AccessToken] = []
         for var entry in entries {
@@ -156,6 +157,10 @@ enum ConfigurationFile {
             let hash = try entry.requiredString("sha256")
             guard hash.utf8.count == 64, let token = AccessToken(name: name, role: role, sha256Hex: hash) else {
                 throw JSONFieldError(field: entry.path(of: "sha256"), reason: "must be the SHA-256 of the token as 64 hex digits")
+            }
+            if let same = tokens.first(where: { $0.sha256 == token.sha256 }) {
+                throw JSONFieldError(
+                    field: entry.path(of: "sha256"), reason: "is the hash of token '\(same.name)' too; each token needs its own entry")
             }
             try entry.rejectUnknownKeys()
             tokens.append(token)

@@ -79,11 +79,16 @@ struct FirewallServer: Service {
             logger.warning("no access tokens configured: every caller on this machine may use the API; listening on loopback only")
         }
         let address = ListenAddress(host: configuration.listen.host, port: http.port)
+        let url = "\(configuration.tls == nil ? "http" : "https")://\(address)"
         logger.notice(
-            "fwsessiond listening on \(configuration.tls == nil ? "http" : "https")://\(address)",
+            "fwsessiond listening on \(url)",
             metadata: ["store": "\(configuration.store.rawValue)", "data": "\(configuration.dataDirectory)"])
+        if SystemdNotify.isExpected, !SystemdNotify.send("READY=1\nSTATUS=listening on \(url)") {
+            logger.warning("could not tell systemd that the service is ready (NOTIFY_SOCKET)")
+        }
         let heartbeats = Task { await events.runHeartbeats() }
         try? await gracefulShutdown()
+        SystemdNotify.send("STOPPING=1")
         logger.notice("shutting down: draining in-flight requests")
         heartbeats.cancel()
         events.close()

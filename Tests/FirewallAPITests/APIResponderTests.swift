@@ -114,6 +114,53 @@ struct APIResponderTests {
         #expect(await responder.respond(to: Self.request("GET", "/open")).status == 204)
     }
 
+    static func request(_ method: String, _ path: String, headers fields: [(String, String)], token: String? = nil) -> HTTPRequest {
+        var request = Self.request(method, path, token: token)
+        for (name, value) in fields { request.headers.add(name: name, value: value) }
+        return request
+    }
+
+    @Test("without tokens: a foreign Host, a foreign Origin or a cross-site fetch is 403 E_ACCESSDENIED", arguments: [
+        [("Host", "attacker.example:8080")],
+        [("Host", "attacker.example")],
+        [("Host", "127.0.0.1.nip.io:8080")],
+        [("Host", "10.0.0.1:8080")],
+        [("Host", "localhost:8080"), ("Origin", "http://attacker.example")],
+        [("Host", "localhost:8080"), ("Origin", "null")],
+        [("Host", "127.0.0.1:8080"), ("Sec-Fetch-Site", "cross-site")],
+    ])
+    func tokenlessRefusesBrowsers(headers: [(String, String)]) async throws {
+        let responder = Self.make()
+        for (method, path) in [("POST", "/things"), ("GET", "/things/1")] {
+            let response = await responder.respond(to: Self.request(method, path, headers: headers))
+            #expect(response.status == 403)
+            let problem = try Self.problem(response)
+            #expect(problem["hresult"] == .string("E_ACCESSDENIED"))
+            #expect(problem["code"] == .string("0x80070005"))
+        }
+        // The health probes and the status page's HTML stay open; with tokens, the token decides.
+        #expect(await responder.respond(to: Self.request("GET", "/open", headers: headers)).status == 204)
+        let withToken = Self.request("POST", "/things", headers: headers, token: Self.adminToken)
+        #expect(await Self.make(tokens: true).respond(to: withToken).status == 204)
+    }
+
+    @Test("without tokens: loopback names, loopback origins and programs without Host are served", arguments: [
+        [],
+        [("Host", "localhost")],
+        [("Host", "LOCALHOST:8080")],
+        [("Host", "127.0.0.1:8080")],
+        [("Host", "127.1.2.3")],
+        [("Host", "[::1]:8080")],
+        [("Host", "[::1]")],
+        [("Host", "localhost:8080"), ("Origin", "http://localhost:8080"), ("Sec-Fetch-Site", "same-origin")],
+        [("Host", "127.0.0.1:8080"), ("Origin", "https://127.0.0.1:3000"), ("Sec-Fetch-Site", "same-site")],
+        [("Host", "[::1]:8080"), ("Origin", "http://[::1]:8080"), ("Sec-Fetch-Site", "none")],
+    ])
+    func tokenlessServesLoopback(headers: [(String, String)]) async {
+        let response = await Self.make().respond(to: Self.request("POST", "/things", headers: headers))
+        #expect(response.status == 204)
+    }
+
     @Test("rejections from the HTTP layer are problem+json", arguments: [
         (HTTPRejection.bodyTooLarge(limit: 10), 413, "E_INVALIDARG"),
         (HTTPRejection.shuttingDown, 503, "FWX_E_TERMINATING"),

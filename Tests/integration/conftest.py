@@ -34,17 +34,14 @@ class Server:
 
     LISTENING = re.compile(r"listening on (https?://[0-9A-Za-z.:\[\]]+)")
 
-    def __init__(self, args, env=None):
+    def __init__(self, args, env=None, command=None):
         self.args = args
         self.env = env
+        self.command = command  # what runs `serve` (a sandbox launcher, say); the binary itself by default
         self.process = None
         self.base_url = None
         self.log_lines = []
         self.http = requests.Session()
-
-    def command(self):
-        """What starts the server (a subclass may run it elsewhere, e.g. in a network namespace)."""
-        return [binary(), "serve", *self.args]
 
     def started(self):
         """Called once the server logged its address (a subclass may set up how to reach it)."""
@@ -52,7 +49,8 @@ class Server:
     def start(self, timeout=30.0):
         self.log_lines = []
         self.process = subprocess.Popen(
-            self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=self.env)
+            [*(self.command or [binary(), "serve"]), *self.args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=self.env)
         found = threading.Event()
 
         def pump():

@@ -230,11 +230,8 @@ class NamespacedServer(Server):
     """fwsessiond in the gateway namespace, reached through a relay."""
 
     def __init__(self, topology, args):
-        super().__init__(args)
+        super().__init__(args, command=["ip", "netns", "exec", topology.gateway, binary(), "serve"])
         self.topology = topology
-
-    def command(self):
-        return ["ip", "netns", "exec", self.topology.gateway, *super().command()]
 
     def started(self):
         # The logged address is the gateway namespace's loopback: reach it through a relay.

@@ -93,3 +93,56 @@ def test_without_tokens_only_loopback_is_allowed(tmp_path):
 
 def test_loopback_without_tokens_warns(server):
     assert "no access tokens configured" in server.log
+
+
+RULE = {"name": "ftp", "action": "allow", "protocols": [FTP], "users": ["All Users"]}
+
+
+def rule_names(server):
+    return [rule["name"] for rule in server.get("/rules").json()["items"]]
+
+
+def test_without_tokens_a_rebound_host_name_is_refused(server):
+    """DNS rebinding: a page on attacker.example, its name rebound to 127.0.0.1, calls the API as
+    its own origin, so the browser sends `Host: attacker.example:PORT`."""
+    port = server.base_url.rsplit(":", 1)[1]
+    for host in [f"attacker.example:{port}", "attacker.example", f"127.0.0.1.nip.io:{port}"]:
+        created = server.post("/rules", RULE, headers={"Host": host})
+        problem = assert_problem(created, 403, "E_ACCESSDENIED", "0x80070005")
+        assert "Host" in problem["detail"]
+        assert_problem(server.get("/sessions", headers={"Host": host}), 403, "E_ACCESSDENIED")
+    assert rule_names(server) == ["Default rule"]
+    for host in [f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}", "localhost"]:
+        assert server.post("/rules", {**RULE, "name": host}, headers={"Host": host}).status_code == 201, host
+    assert server.get("/healthz", headers={"Host": "attacker.example"}).status_code == 200, "probes stay open"
+
+
+def test_without_tokens_cross_site_browser_requests_are_refused(server):
+    port = server.base_url.rsplit(":", 1)[1]
+    for headers in [{"Origin": "http://attacker.example"}, {"Origin": "null"},
+                    {"Sec-Fetch-Site": "cross-site"}, {"Origin": f"http://10.0.0.1:{port}"}]:
+        problem = assert_problem(server.post("/rules", RULE, headers=headers), 403, "E_ACCESSDENIED")
+        assert "browser" in problem["detail"], headers
+    assert rule_names(server) == ["Default rule"]
+    same_origin = {"Origin": f"http://127.0.0.1:{port}", "Sec-Fetch-Site": "same-origin"}
+    assert server.post("/rules", RULE, headers=same_origin).status_code == 201
+
+
+def test_with_tokens_the_token_decides_whatever_the_host(secured):
+    created = secured.post("/rules", RULE, headers={**auth(secured, "admin"), "Host": "gateway.example:8080",
+                                                    "Origin": "https://dashboard.example"})
+    assert created.status_code == 201, created.text
+
+
+def test_two_token_entries_with_one_hash_stop_the_start(tmp_path):
+    import json
+    token, entry = make_token("viewer", "viewer-client")
+    viewer = json.loads(entry)
+    admin = {**viewer, "name": "admin-client", "role": "admin"}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"tokens": [viewer, admin]}))
+    result = subprocess.run([binary(), "serve", "--listen", "127.0.0.1:0", "--store", "memory", "--config", str(path)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 64, (result.returncode, result.stderr)
+    assert "tokens[1].sha256" in result.stderr and "viewer-client" in result.stderr, result.stderr
+    assert token not in result.stderr

@@ -158,7 +158,7 @@ def test_requests_during_shutdown_get_503_and_in_flight_ones_finish(start_server
     host, port = server.base_url.removeprefix("http://").split(":")
     body = b'{"clientAddress": "10.9.9.9", "id": "in-flight"}'
     slow = socket.create_connection((host, int(port)))
-    slow.sendall(b"POST /sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    slow.sendall(b"POST /sessions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                  b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])
     time.sleep(0.3)
     server.process.send_signal(15)

@@ -580,6 +580,15 @@ def test_method_not_allowed_and_unknown_path(server, contract):
                             "/components/responses/NotFound", "GET /no-such-resource")
 
 
+def test_a_foreign_host_without_tokens(server, contract):
+    response = server.http.post(server.base + "/rules", json={"name": "x", "action": "allow", "protocols": "any",
+                                                                "users": ["All Users"]},
+                                headers={"Host": "attacker.example"}, timeout=30)
+    assert response.status_code == 403
+    contract.check_response(response, {"$ref": "#/components/responses/NotLoopback"},
+                            "/components/responses/NotLoopback", "POST /rules (Host: attacker.example)")
+
+
 # --------------------------------------------------------------------------- tokens and limits
 
 def test_tokens_and_limits(guarded_server, contract):

@@ -3,7 +3,8 @@ extension IPAddress {
     ///
     /// Accepts dotted-quad IPv4 (`"198.51.100.7"`) and IPv6 text as RFC 4291
     /// section 2.2 allows it (`"2001:db8::1"`, `"::ffff:192.0.2.1"`; the last
-    /// stays an IPv6 address). See ``parse(_:)`` for what is refused and why.
+    /// is read as the IPv4 address `192.0.2.1`, see ``unmapped``). See
+    /// ``parse(_:)`` for what is refused and why.
     public init?(_ text: some StringProtocol) {
         guard case .success(let address) = IPAddress.parse(text) else { return nil }
         self = address
@@ -21,6 +22,8 @@ extension IPAddress {
     ///   ``SocketAddress``, where they separate the port);
     /// - IPv6 groups of 1 to 4 hex digits, at most one `::`, which must stand
     ///   for at least one group, and an embedded IPv4 part only at the end.
+    ///
+    /// An IPv4-mapped IPv6 address is returned as the IPv4 address it names.
     public static func parse(_ text: some StringProtocol) -> Result<IPAddress, AddressParseError> {
         // The longest valid text, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255",
         // is 45 bytes; refuse anything far longer before copying it.
@@ -29,9 +32,17 @@ extension IPAddress {
         return parse(bytes: Array(utf8)[...])
     }
 
-    /// Parses the UTF-8 bytes of an address; shared with the socket-address
-    /// and range parsers, which hand over slices of their own input.
+    /// Parses the UTF-8 bytes of an address, IPv4-mapped ones as IPv4; shared
+    /// with the socket-address and range parsers, which hand over slices of
+    /// their own input.
     static func parse(bytes: ArraySlice<UInt8>) -> Result<IPAddress, AddressParseError> {
+        parseAsWritten(bytes: bytes).map(\.unmapped)
+    }
+
+    /// Parses the UTF-8 bytes of an address in the family it is written in:
+    /// for the checks that depend on how it was written (brackets, CIDR
+    /// prefix lengths) before ``unmapped`` gives it its one identity.
+    static func parseAsWritten(bytes: ArraySlice<UInt8>) -> Result<IPAddress, AddressParseError> {
         guard let first = bytes.first, let last = bytes.last else { return .failure(.empty) }
         if ASCII.isSpace(first) || ASCII.isSpace(last) { return .failure(.surroundingSpaces) }
         if bytes.contains(ASCII.percent) { return .failure(.zoneID) }

@@ -56,6 +56,24 @@ public struct IPAddress: Sendable, Hashable {
         family == .v4 ? UInt32(truncatingIfNeeded: low) : nil
     }
 
+    /// Whether this is an IPv6 value in the IPv4-mapped block `::ffff:0:0/96`.
+    ///
+    /// The parsers never return one (see ``unmapped``); values built with
+    /// ``init(v6:_:)``, and the ends of an IPv6 range that only partly covers
+    /// the block, can be.
+    public var isIPv4Mapped: Bool { family == .v6 && high == 0 && low >> 32 == 0xffff }
+
+    /// The IPv4 address an IPv4-mapped IPv6 address names; any other address
+    /// unchanged.
+    ///
+    /// `::ffff:203.0.113.10` is what a dual-stack socket reports for a peer
+    /// at `203.0.113.10`: the same host, so it must be the same bind, the
+    /// same client address and the same filter entry. Every parser returns
+    /// this form, so one address has one identity.
+    public var unmapped: IPAddress {
+        isIPv4Mapped ? IPAddress(v4: UInt32(truncatingIfNeeded: low)) : self
+    }
+
     /// The 128-bit value; an IPv4 address occupies the low 32 bits.
     var value: UInt128 { UInt128(high) << 64 | UInt128(low) }
 

@@ -1,9 +1,10 @@
 /// The address family of an ``IPAddress``: IPv4 or IPv6.
 ///
 /// The two families are separate address spaces. An IPv4-mapped IPv6 address
-/// such as `::ffff:192.0.2.1` is an IPv6 address; nothing here equates it with
-/// `192.0.2.1`, because a data plane that reports one or the other is telling
-/// us which socket family the traffic came in on.
+/// such as `::ffff:192.0.2.1` is a second name for the IPv4 address
+/// `192.0.2.1` (a dual-stack socket reports IPv4 peers that way), so the
+/// parsers read it as IPv4: one address, one identity, in binds, decisions,
+/// client addresses and filters alike. See ``IPAddress/unmapped``.
 public enum IPFamily: Sendable, Hashable, CustomStringConvertible {
     /// IPv4: 32-bit addresses.
     case v4

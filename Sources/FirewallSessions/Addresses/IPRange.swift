@@ -107,6 +107,12 @@ extension IPRange {
     /// probably meant, rather than silently masked: `198.51.100.7/24` is as
     /// likely a typo for `198.51.100.7/32` as for `198.51.100.0/24`. The two
     /// ends of `lower-upper` must be of one family, `lower <= upper`.
+    ///
+    /// IPv4-mapped addresses name IPv4 addresses (``IPAddress/unmapped``): a
+    /// range inside `::ffff:0:0/96` is read as the IPv4 range it names
+    /// (`::ffff:10.0.0.0/104` is `10.0.0.0/8`). An IPv6 range that only
+    /// partly covers that block (`::/0`) stays IPv6 and holds IPv6 addresses
+    /// only, since no parsed address is ever an IPv4-mapped IPv6 one.
     public static func parse(_ text: some StringProtocol) -> Result<IPRange, AddressParseError> {
         let utf8 = text.utf8
         // Two maximal IPv6 texts and a hyphen are 91 bytes.
@@ -128,8 +134,14 @@ extension IPRange {
         lower lowerText: ArraySlice<UInt8>,
         upper upperText: ArraySlice<UInt8>
     ) -> Result<IPRange, AddressParseError> {
-        IPAddress.parse(bytes: lowerText).flatMap { lower in
-            IPAddress.parse(bytes: upperText).flatMap { upper in
+        IPAddress.parseAsWritten(bytes: lowerText).flatMap { writtenLower in
+            IPAddress.parseAsWritten(bytes: upperText).flatMap { writtenUpper in
+                // Both ends IPv4 once unmapped: an IPv4 range, however written. Otherwise the
+                // ends stay as written, so an IPv6 range's text (which may end inside the
+                // mapped block after exclusions) reads back as the same range.
+                let bothV4 = writtenLower.unmapped.family == .v4 && writtenUpper.unmapped.family == .v4
+                let lower = bothV4 ? writtenLower.unmapped : writtenLower
+                let upper = bothV4 ? writtenUpper.unmapped : writtenUpper
                 guard lower.family == upper.family else { return .failure(.mixedFamilies) }
                 guard lower <= upper else { return .failure(.reversedRange) }
                 return .success(IPRange(unchecked: lower, upper))
@@ -141,7 +153,7 @@ extension IPRange {
         address addressText: ArraySlice<UInt8>,
         prefix prefixText: ArraySlice<UInt8>
     ) -> Result<IPRange, AddressParseError> {
-        IPAddress.parse(bytes: addressText).flatMap { address in
+        IPAddress.parseAsWritten(bytes: addressText).flatMap { address in
             let family = address.family
             let prefixLength: Int
             switch StrictDecimal.parse(prefixText, maximum: family.bitWidth) {
@@ -154,6 +166,12 @@ extension IPRange {
             guard address.value & hostMask == 0 else {
                 let network = IPAddress(family: family, value: address.value & ~hostMask)
                 return .failure(AddressParseError(reason: "host bits set; did you mean \(network)/\(prefixLength)?"))
+            }
+            if address.isIPv4Mapped {
+                // Host bits are zero, so a mapped network has a prefix of at least 96: the
+                // block lies inside ::ffff:0:0/96 and is the IPv4 block it names.
+                let network = address.unmapped
+                return .success(IPRange(unchecked: network, IPAddress(family: .v4, value: network.value | hostMask)))
             }
             return .success(IPRange(unchecked: address, IPAddress(family: family, value: address.value | hostMask)))
         }

@@ -38,7 +38,9 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     ///
     /// The address follows ``IPAddress/parse(_:)``. An IPv6 address must be in
     /// brackets, because without them the port cannot be told from the last
-    /// group (`2001:db8::1:80`). An IPv4 address must not be. The port is
+    /// group (`2001:db8::1:80`). An IPv4 address must not be. An IPv4-mapped
+    /// address, written as IPv6 in brackets, is read as the IPv4 address:
+    /// `[::ffff:203.0.113.10]:40000` is `203.0.113.10:40000`. The port is
     /// decimal digits only (no sign, no leading zeros), in 1...65535.
     public static func parse(_ text: some StringProtocol) -> Result<SocketAddress, AddressParseError> {
         let utf8 = text.utf8
@@ -83,12 +85,13 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
             portText = nil
         }
 
-        let ip: IPAddress
-        switch IPAddress.parse(bytes: host) {
-        case .success(let parsed): ip = parsed
+        let written: IPAddress
+        switch IPAddress.parseAsWritten(bytes: host) {
+        case .success(let parsed): written = parsed
         case .failure(let error): return .failure(error)
         }
-        if bracketed, ip.family == .v4 { return .failure(.ipv4InBrackets) }
+        if bracketed, written.family == .v4 { return .failure(.ipv4InBrackets) }
+        let ip = written.unmapped
         guard let portText, !portText.isEmpty else { return .failure(.missingPort) }
         switch StrictDecimal.parse(portText, maximum: Int(UInt16.max)) {
         case .success(0): return .failure(.portZero)

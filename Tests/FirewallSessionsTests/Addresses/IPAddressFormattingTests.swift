@@ -37,11 +37,11 @@ struct IPAddressFormattingTests {
         ("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
         ("0:0:0:0:ffff:ffff:ffff:ffff", "::ffff:ffff:ffff:ffff"),
         ("0:0:0:1:0:0:0:0", "0:0:0:1::"),
-        // 5: IPv4-mapped addresses keep the dotted quad.
-        ("::ffff:c000:0201", "::ffff:192.0.2.1"),
-        ("::ffff:192.0.2.1", "::ffff:192.0.2.1"),
-        ("::ffff:0:0", "::ffff:0.0.0.0"),
-        ("::ffff:ffff:ffff", "::ffff:255.255.255.255"),
+        // IPv4-mapped addresses are read as IPv4, so they are written as IPv4.
+        ("::ffff:c000:0201", "192.0.2.1"),
+        ("::ffff:192.0.2.1", "192.0.2.1"),
+        ("::ffff:0:0", "0.0.0.0"),
+        ("::ffff:ffff:ffff", "255.255.255.255"),
         // Not mapped: deprecated IPv4-compatible, other prefixes, NAT64.
         ("::1.2.3.4", "::102:304"),
         ("::fffe:1.2.3.4", "::fffe:102:304"),

@@ -21,9 +21,16 @@ struct IPAddressParsingTests {
         ("1:2:3:4:5:6:7::", IPAddress(v6: 0x0001_0002_0003_0004, 0x0005_0006_0007_0000)),
         ("::2:3:4:5:6:7:8", IPAddress(v6: 0x0000_0002_0003_0004, 0x0005_0006_0007_0008)),
         ("1:2:3::6:7:8", IPAddress(v6: 0x0001_0002_0003_0000, 0x0000_0006_0007_0008)),
-        ("::ffff:192.0.2.1", IPAddress(v6: 0, 0x0000_ffff_c000_0201)),
-        ("::ffff:c000:201", IPAddress(v6: 0, 0x0000_ffff_c000_0201)),
-        ("::FFFF:192.0.2.1", IPAddress(v6: 0, 0x0000_ffff_c000_0201)),
+        // IPv4-mapped: the IPv4 address, however written.
+        ("::ffff:192.0.2.1", IPAddress(v4: 0xC000_0201)),
+        ("::ffff:c000:201", IPAddress(v4: 0xC000_0201)),
+        ("::FFFF:192.0.2.1", IPAddress(v4: 0xC000_0201)),
+        ("0:0:0:0:0:ffff:c000:0201", IPAddress(v4: 0xC000_0201)),
+        ("::ffff:0.0.0.0", IPAddress(v4: 0)),
+        ("::ffff:ffff:ffff", IPAddress(v4: .max)),
+        // Next to the mapped block: IPv6.
+        ("::fffe:ffff:ffff", IPAddress(v6: 0, 0x0000_fffe_ffff_ffff)),
+        ("::1:0:0:0", IPAddress(v6: 0, 0x0001_0000_0000_0000)),
         ("::1.2.3.4", IPAddress(v6: 0, 0x0102_0304)),
         ("1:2:3:4:5:6:1.2.3.4", IPAddress(v6: 0x0001_0002_0003_0004, 0x0005_0006_0102_0304)),
         ("64:ff9b::198.51.100.7", IPAddress(v6: 0x0064_ff9b_0000_0000, 0xC633_6407)),
@@ -109,13 +116,21 @@ struct IPAddressParsingTests {
         #expect(IPAddress(inner) == IPAddress(v4: 0xC633_6407))
     }
 
-    @Test("an IPv4-mapped address stays IPv6")
-    func mappedStaysV6() {
+    @Test("an IPv4-mapped address is the IPv4 address it names: one address, one identity")
+    func mappedIsV4() {
         let mapped = ip("::ffff:192.0.2.1")
-        #expect(mapped.family == .v6)
-        #expect(mapped != ip("192.0.2.1"))
-        #expect(mapped.v4Value == nil)
-        #expect(ip("192.0.2.1").v4Value == 0xC000_0201)
+        #expect(mapped.family == .v4)
+        #expect(mapped == ip("192.0.2.1"))
+        #expect(mapped.hashValue == ip("192.0.2.1").hashValue)
+        #expect(mapped.v4Value == 0xC000_0201)
+        #expect(!mapped.isIPv4Mapped)
+        // A value built as IPv6 is what it is, until unmapped.
+        let built = IPAddress(v6: 0, 0x0000_ffff_c000_0201)
+        #expect(built.isIPv4Mapped && built.family == .v6)
+        #expect(built.unmapped == ip("192.0.2.1"))
+        #expect(ip("2001:db8::1").unmapped == ip("2001:db8::1"))
+        #expect(!IPAddress(v6: 0, 0x0000_fffe_c000_0201).isIPv4Mapped)
+        #expect(!IPAddress(v6: 1, 0x0000_ffff_c000_0201).isIPv4Mapped)
     }
 
     @Test("the unspecified address is the wildcard, in both families")
@@ -131,7 +146,7 @@ struct IPAddressParsingTests {
     func ordering() {
         let sorted = [
             "0.0.0.0", "0.0.0.1", "9.255.255.255", "10.0.0.0", "255.255.255.255",
-            "::", "::1", "::ffff:0.0.0.0", "0:0:0:1::", "1::", "2001:db8::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "::", "::1", "::fffe:ffff:ffff", "0:0:0:1::", "1::", "2001:db8::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
         ].map(ip)
         for (index, lower) in sorted.enumerated() {
             for higher in sorted[(index + 1)...] {

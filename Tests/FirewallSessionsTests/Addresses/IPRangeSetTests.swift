@@ -104,7 +104,7 @@ struct IPRangeSetTests {
     func contains() {
         let set = ipRangeSet("0.0.0.0", "10.0.0.0/24", "255.255.255.255", "::", "2001:db8::/32", Self.top6)
         let inside = ["0.0.0.0", "10.0.0.0", "10.0.0.255", "255.255.255.255", "::", "2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", Self.top6]
-        let outside = ["0.0.0.1", "9.255.255.255", "10.0.1.0", "255.255.255.254", "::1", "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db9::", Self.belowTop6, "::ffff:10.0.0.1"]
+        let outside = ["0.0.0.1", "9.255.255.255", "10.0.1.0", "255.255.255.254", "::1", "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db9::", Self.belowTop6, "::a00:1"]
         for text in inside { #expect(set.contains(ip(text)), "\(text)") }
         for text in outside { #expect(!set.contains(ip(text)), "\(text)") }
         #expect(!IPRangeSet().contains(ip("0.0.0.0")))

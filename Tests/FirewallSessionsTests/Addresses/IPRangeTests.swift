@@ -31,7 +31,13 @@ struct IPRangeTests {
         ("::/64", "::", "::ffff:ffff:ffff:ffff", "::/64"),
         ("0:0:0:1::/64", "0:0:0:1::", "::1:ffff:ffff:ffff:ffff", "0:0:0:1::/64"),
         ("::/63", "::", "0:0:0:1:ffff:ffff:ffff:ffff", "::/63"),
-        ("::ffff:0.0.0.0/96", "::ffff:0.0.0.0", "::ffff:255.255.255.255", "::ffff:0.0.0.0/96"),
+        // Inside the IPv4-mapped block: the IPv4 range it names.
+        ("::ffff:0.0.0.0/96", "0.0.0.0", "255.255.255.255", "0.0.0.0/0"),
+        ("::ffff:10.0.0.0/104", "10.0.0.0", "10.255.255.255", "10.0.0.0/8"),
+        ("::ffff:192.0.2.7/128", "192.0.2.7", "192.0.2.7", "192.0.2.7"),
+        ("::ffff:192.0.2.7", "192.0.2.7", "192.0.2.7", "192.0.2.7"),
+        ("::ffff:192.0.2.7-::ffff:192.0.2.9", "192.0.2.7", "192.0.2.9", "192.0.2.7-192.0.2.9"),
+        ("192.0.2.7-::ffff:192.0.2.9", "192.0.2.7", "192.0.2.9", "192.0.2.7-192.0.2.9"),
         ("::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::/0"),
         ("::1-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "::1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
          "::1-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
@@ -139,6 +145,26 @@ struct IPRangeTests {
         }
     }
 
+    @Test("an IPv6 range that only partly covers the IPv4-mapped block stays IPv6 and reads back the same")
+    func partlyMapped() throws {
+        // An exclusion leaves an end at the block's edge; the stored text must give the same range.
+        var set = ipRangeSet("::/0")
+        set.exclude(ipRange("::-::fffe:ffff:ffff"))
+        let left = try #require(set.ranges.first)
+        #expect(left.lower == IPAddress(v6: 0, 0x0000_ffff_0000_0000))
+        #expect(left.description == "::ffff:0.0.0.0-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
+        #expect(IPRange(left.description) == left)
+        let written = ipRange("::-::ffff:10.0.0.5")
+        #expect(written.family == .v6)
+        #expect(written.upper == IPAddress(v6: 0, 0x0000_ffff_0a00_0005))
+        #expect(IPRange(written.description) == written)
+        // It holds IPv6 addresses only: the IPv4 ones, however written, are IPv4.
+        #expect(!written.contains(ip("::ffff:10.0.0.1")))
+        #expect(written.contains(ip("::fffe:ffff:ffff")))
+        #expect(IPRange.parse("::1-::ffff:10.0.0.5").map(\.family) == .success(.v6))
+        #expect(IPRange.parse("10.0.0.1-::1") == .failure(AddressParseError(reason: "both ends of a range must be of the same family")))
+    }
+
     @Test("contains its ends and nothing outside, nor the other family")
     func contains() {
         let block = ipRange("10.0.0.0/24")
@@ -146,7 +172,7 @@ struct IPRangeTests {
         #expect(block.contains(ip("10.0.0.255")))
         #expect(!block.contains(ip("9.255.255.255")))
         #expect(!block.contains(ip("10.0.1.0")))
-        #expect(!block.contains(ip("::ffff:10.0.0.1")))
+        #expect(block.contains(ip("::ffff:10.0.0.1")))
         #expect(!block.contains(ip("::a00:1")))
         let everything = ipRange("::/0")
         #expect(everything.contains(ip("::")))

@@ -63,7 +63,7 @@ struct RuleEvaluatorTests {
 
     static let sourceCases: [(String, Bool)] = [
         ("10.1.2.3", true), ("10.255.255.255", true), ("11.0.0.0", false), ("192.0.2.9", true), ("192.0.2.10", false),
-        ("2001:db8::1", false), ("::ffff:10.1.2.3", false),
+        ("2001:db8::1", false), ("::ffff:10.1.2.3", true), ("::a01:203", false),
     ]
 
     @Test("source addresses must contain the client address", arguments: sourceCases)

@@ -68,7 +68,8 @@ struct DecisionTests {
         ("198.51.100.13:5004", .ipFilter),
         ("198.51.101.1:5004", .ipFilter),
         ("192.0.2.1:5004", .ipFilter),
-        ("[::ffff:198.51.100.7]:5004", .ipFilter),
+        ("[::ffff:198.51.100.7]:5004", .allowed),
+        ("[::ffff:198.51.100.13]:5004", .ipFilter),
         ("[2001:db8::1]:5004", .ipFilter),
     ]
 
@@ -301,7 +302,8 @@ struct DecisionTests {
         arguments: [
             ("198.51.100.7:5005", DecisionReason.notRecentPeer),
             ("198.51.100.8:5004", .notRecentPeer),
-            ("[::ffff:198.51.100.7]:5004", .notRecentPeer),
+            ("[::ffff:198.51.100.7]:5004", .bidirectionalReply),
+            ("[::ffff:198.51.100.7]:5005", .notRecentPeer),
             ("198.51.100.7:5004", .bidirectionalReply),
         ])
     func addressAndPort(destination: String, reason: DecisionReason) throws {
