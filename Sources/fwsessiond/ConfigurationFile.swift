@@ -109,36 +109,12 @@ enum ConfigurationFile {
             // Not chosen by the operator: keep idle streams alive under the shorter timeout.
             configuration.events.heartbeatSeconds = max(1, configuration.connectionTimeoutSeconds / 2)
         }
-        if var dataPlane = try root.optionalObject("dataplane") {
-            configuration.dataPlane = try parseDataPlane(&dataPlane)
-        }
+        try DataPlaneConfiguration.apply(&root, to: &configuration.dataPlane)
         if let tokens = try root.optionalObjectArray("tokens") {
             configuration.tokens = try parseTokens(tokens)
         }
         try ArrayConfiguration.apply(&root, to: &configuration.array)
         try root.rejectUnknownKeys()
-    }
-
-    /// `{"kind": "none" | "nftables", "table", "mark", "onShutdown", "countersPerSecond", "maxRecentPeers"}`.
-    private static func parseDataPlane(_ object: inout JSONObjectReader) throws(JSONFieldError) -> DataPlaneSettings? {
-        var settings = DataPlaneSettings()
-        let kind = try object.optionalString("kind") ?? "none"
-        guard kind == "none" || kind == "nftables" else {
-            throw JSONFieldError(field: object.path(of: "kind"), reason: "must be none or nftables")
-        }
-        if let table = try object.optionalString("table") {
-            guard DataPlaneSettings.isValidTableName(table) else {
-                throw JSONFieldError(
-                    field: object.path(of: "table"), reason: "must be a letter, then letters, digits or _, at most 32 characters")
-            }
-            settings.table = table
-        }
-        if let mark = try object.optionalInt("mark", in: 0...0xFFFF_FFFF) { settings.mark = UInt32(mark) }
-        if let action = try object.optionalEnum("onShutdown", DataPlaneSettings.ShutdownAction.self) { settings.onShutdown = action }
-        if let rate = try object.optionalInt("countersPerSecond", in: 1...1_000_000) { settings.countersPerSecond = Int(rate) }
-        if let size = try object.optionalInt("maxRecentPeers", in: 1...16_777_216) { settings.maxRecentPeers = Int(size) }
-        try object.rejectUnknownKeys()
-        return kind == "nftables" ? settings : nil
     }
 
     /// `[{"name", "role", "sha256"}]`: names unique, roles known, hashes 64 hex digits and unique (one

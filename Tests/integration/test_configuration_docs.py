@@ -6,24 +6,33 @@ import re
 from conftest import REPO
 
 READERS = re.compile(r"\b(?:optional\w*|required\w*|int|seconds)\(\"(\w+)\"")
-SECTION = re.compile(r"if var (\w+) = try root\.optionalObject\(\"(\w+)\"\)")
+SECTION = re.compile(r"(?:if|guard) var (\w+) = try root\.optionalObject\(\"(\w+)\"\)")
+# The sections read by configuration types of their own (arrays, the data plane).
+SECTION_READERS = ("ArrayConfiguration.swift", "DataPlaneConfiguration.swift")
 
 
 def keys_the_server_reads():
-    """Every key `ConfigurationFile.apply` reads, dotted below its section (`limits.maxBinds`)."""
-    source = (REPO / "Sources" / "fwsessiond" / "ConfigurationFile.swift").read_text()
-    body = source[source.index("static func apply(_ value: JSONValue"):source.index("private static func parseTokens")]
-    keys, section = set(), None
-    for line in body.splitlines():
-        opened = SECTION.search(line)
-        if opened:
-            section = opened.groups()
-            continue
-        if section and f"try {section[0]}.rejectUnknownKeys()" in line:
-            section = None
-            continue
-        for key in READERS.findall(line):
-            keys.add(f"{section[1]}.{key}" if section else key)
+    """Every key `ConfigurationFile.apply` (and the section readers it calls) reads, dotted below
+    its section (`limits.maxBinds`)."""
+    folder = REPO / "Sources" / "fwsessiond"
+    source = (folder / "ConfigurationFile.swift").read_text()
+    bodies = [source[source.index("static func apply(_ value: JSONValue"):source.index("private static func parseTokens")]]
+    for name in SECTION_READERS:
+        reader = (folder / name).read_text()
+        bodies.append(reader[reader.index("static func apply("):])
+    keys = set()
+    for body in bodies:
+        section = None
+        for line in body.splitlines():
+            opened = SECTION.search(line)
+            if opened:
+                section = opened.groups()
+                continue
+            if section and f"try {section[0]}.rejectUnknownKeys()" in line:
+                section = None
+                continue
+            for key in READERS.findall(line):
+                keys.add(f"{section[1]}.{key}" if section else key)
     return keys
 
 
