@@ -4,7 +4,9 @@
 #include "fws_netlink.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <time.h>
 
@@ -138,7 +140,7 @@ static int on_element(const struct nlmsghdr *reply, uint32_t index, void *contex
     return 1;
 }
 
-int fws_nl_element_counters(fws_nl *handle, uint16_t family, const char *table, const char *set_name,
+int fws_nl_element_counters(fws_nl *handle, uint16_t family, const char *table, const char *const *sets,
                             const uint8_t *keys, uint32_t key_length, uint32_t count,
                             uint64_t *packets, uint64_t *bytes, uint8_t *found) {
     struct element_answers answers = {packets, bytes, found, 0};
@@ -156,7 +158,7 @@ int fws_nl_element_counters(fws_nl *handle, uint16_t family, const char *table, 
                 return -ENOMEM;
             }
             nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
-            nftnl_set_set_str(set, NFTNL_SET_NAME, set_name);
+            nftnl_set_set_str(set, NFTNL_SET_NAME, sets[start + i]);
             nftnl_set_elem_set(element, NFTNL_SET_ELEM_KEY, keys + (size_t)(start + i) * key_length, key_length);
             nftnl_set_elem_add(set, element);
             struct nlmsghdr *header = nftnl_nlmsg_build_hdr(
@@ -344,4 +346,159 @@ int fws_nl_set_keys(fws_nl *handle, uint16_t family, const char *table, const ch
     int result = receive_answers(handle, header->nlmsg_seq, 1, on_key, &dump);
     if (result < 0) return result;
     return dump.error < 0 ? dump.error : (int)dump.count;
+}
+
+// Elements per message: a message of ~500 elements stays well under 64 KiB.
+enum { FWS_ELEMENTS_PER_MESSAGE = 400 };
+
+struct batch_buffer {
+    char *bytes;
+    size_t length;
+    size_t capacity;
+};
+
+static char *batch_room(struct batch_buffer *buffer, size_t needed) {
+    if (buffer->length + needed > buffer->capacity) {
+        size_t capacity = buffer->capacity ? buffer->capacity : 1 << 16;
+        while (buffer->length + needed > capacity) capacity *= 2;
+        char *grown = realloc(buffer->bytes, capacity);
+        if (grown == NULL) return NULL;
+        buffer->bytes = grown;
+        buffer->capacity = capacity;
+    }
+    return buffer->bytes + buffer->length;
+}
+
+// The first element of each message (by sequence number), to say which one the kernel refused.
+struct message_starts {
+    int64_t *starts;
+    uint32_t count;
+    uint32_t capacity;
+};
+
+static int note_message(struct message_starts *messages, int64_t start) {
+    if (messages->count == messages->capacity) {
+        uint32_t capacity = messages->capacity ? messages->capacity * 2 : 64;
+        int64_t *grown = realloc(messages->starts, capacity * sizeof(*grown));
+        if (grown == NULL) return -ENOMEM;
+        messages->starts = grown;
+        messages->capacity = capacity;
+    }
+    messages->starts[messages->count++] = start;
+    return 0;
+}
+
+// Appends the messages for `count` elements (grouped by set, a few hundred per message).
+static int append_elements(fws_nl *handle, struct batch_buffer *buffer, struct message_starts *messages,
+                           uint16_t type, uint16_t flags, uint16_t family, const char *table,
+                           const fws_element *elements, uint32_t count, int64_t offset) {
+    uint32_t index = 0;
+    while (index < count) {
+        const char *set_name = elements[index].set;
+        int64_t start = offset + index;
+        struct nftnl_set *set = nftnl_set_alloc();
+        if (set == NULL) return -ENOMEM;
+        nftnl_set_set_str(set, NFTNL_SET_TABLE, table);
+        nftnl_set_set_str(set, NFTNL_SET_NAME, set_name);
+        size_t estimate = 256;
+        uint32_t taken = 0;
+        while (index < count && taken < FWS_ELEMENTS_PER_MESSAGE && strcmp(elements[index].set, set_name) == 0) {
+            const fws_element *wanted = &elements[index];
+            struct nftnl_set_elem *element = nftnl_set_elem_alloc();
+            if (element == NULL) {
+                nftnl_set_free(set);
+                return -ENOMEM;
+            }
+            nftnl_set_elem_set(element, NFTNL_SET_ELEM_KEY, wanted->key, wanted->key_length);
+            if (wanted->key_end != NULL) {
+                nftnl_set_elem_set(element, NFTNL_SET_ELEM_KEY_END, wanted->key_end, wanted->key_end_length);
+            }
+            if (wanted->packets > 0) {
+                struct nftnl_expr *counter = nftnl_expr_alloc("counter");
+                if (counter == NULL) {
+                    nftnl_set_elem_free(element);
+                    nftnl_set_free(set);
+                    return -ENOMEM;
+                }
+                nftnl_expr_set_u64(counter, NFTNL_EXPR_CTR_PACKETS, wanted->packets);
+                nftnl_expr_set_u64(counter, NFTNL_EXPR_CTR_BYTES, 0);
+                nftnl_set_elem_add_expr(element, counter);
+            }
+            nftnl_set_elem_add(set, element);
+            estimate += 64 + wanted->key_length + wanted->key_end_length;
+            index++;
+            taken++;
+        }
+        char *room = batch_room(buffer, estimate);
+        if (room == NULL || note_message(messages, start) < 0) {
+            nftnl_set_free(set);
+            return -ENOMEM;
+        }
+        struct nlmsghdr *header = nftnl_nlmsg_build_hdr(room, type, family, flags | NLM_F_ACK, handle->sequence++);
+        nftnl_set_elems_nlmsg_build_payload(header, set);
+        buffer->length += header->nlmsg_len;
+        nftnl_set_free(set);
+    }
+    return 0;
+}
+
+int fws_nl_apply_elements(fws_nl *handle, uint16_t family, const char *table,
+                          const fws_element *deletions, uint32_t deletion_count,
+                          const fws_element *additions, uint32_t addition_count,
+                          int64_t *failed) {
+    struct batch_buffer buffer = {NULL, 0, 0};
+    struct message_starts messages = {NULL, 0, 0};
+    *failed = -1;
+    char *room = batch_room(&buffer, 64);
+    if (room == NULL) return -ENOMEM;
+    buffer.length += nftnl_batch_begin(room, handle->sequence++)->nlmsg_len;
+    uint32_t first = handle->sequence;
+    int result = append_elements(handle, &buffer, &messages, NFT_MSG_DELSETELEM, 0, family, table,
+                                 deletions, deletion_count, 0);
+    if (result == 0) {
+        result = append_elements(handle, &buffer, &messages, NFT_MSG_NEWSETELEM, NLM_F_CREATE, family, table,
+                                 additions, addition_count, deletion_count);
+    }
+    if (result == 0 && messages.count > 0) {
+        room = batch_room(&buffer, 64);
+        if (room == NULL) {
+            result = -ENOMEM;
+        } else {
+            buffer.length += nftnl_batch_end(room, handle->sequence++)->nlmsg_len;
+            // The kernel takes the whole batch in one message; make room for it.
+            int size = buffer.length > (1 << 20) ? (int)buffer.length * 2 : (1 << 21);
+            setsockopt(mnl_socket_get_fd(handle->socket), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
+            if (mnl_socket_sendto(handle->socket, buffer.bytes, buffer.length) < 0) result = -errno;
+        }
+    }
+    // The kernel handles the batch while sendmsg runs, so every answer is queued by now: an
+    // acknowledgement per message, or the error that aborted the batch.
+    uint32_t acknowledged = 0;
+    while (result == 0 && acknowledged < messages.count) {
+        ssize_t length = recv(mnl_socket_get_fd(handle->socket), handle->buffer, sizeof(handle->buffer), MSG_DONTWAIT);
+        if (length < 0) {
+            result = errno == EAGAIN ? -EPROTO : -errno;
+            break;
+        }
+        const struct nlmsghdr *reply = (const struct nlmsghdr *)handle->buffer;
+        int remaining = (int)length;
+        while (mnl_nlmsg_ok(reply, remaining)) {
+            if (reply->nlmsg_type == NLMSG_ERROR) {
+                uint32_t index = reply->nlmsg_seq - first;
+                int error = reply_error(reply);
+                if (error != 0 && result == 0) {
+                    result = error;
+                    if (index < messages.count) *failed = messages.starts[index];
+                } else if (error == 0 && index < messages.count) {
+                    acknowledged++;
+                }
+            }
+            reply = mnl_nlmsg_next(reply, &remaining);
+        }
+    }
+    // Anything left over (answers after an abort) must not be read as the next call's.
+    while (recv(mnl_socket_get_fd(handle->socket), handle->buffer, sizeof(handle->buffer), MSG_DONTWAIT) > 0) {}
+    free(buffer.bytes);
+    free(messages.starts);
+    return result;
 }

@@ -90,28 +90,37 @@ struct DataPlaneDelta: Sendable {
     /// Nothing for the kernel.
     var isEmpty: Bool { touched.isEmpty && filters.isEmpty }
 
-    /// The transaction that takes the kernel from `mirror` to `mirror` + this delta: deletions
-    /// first (a key may move from a removed bind to a new one in the same batch), then additions,
-    /// one command per set. Empty when nothing in the kernel changes.
-    func commands(table: String, mirror: DataPlaneMirror) -> String {
+    /// The transaction that takes the kernel from `mirror` to `mirror` + this delta: the elements
+    /// to delete (applied first: a key may move from a removed bind to a new one in the same batch)
+    /// and those to add, the counted ones of a bind new to the kernel starting from its counters.
+    func operations(mirror: DataPlaneMirror) -> (deletions: [ElementOperation], additions: [ElementOperation]) {
         var newFilters = mirror.filters
         for (id, ranges) in filters { newFilters[id] = ranges }
-        var deletions: [String: [String]] = [:]
-        var additions: [String: [String]] = [:]
+        var deletions: [ElementOperation] = []
+        var additions: [ElementOperation] = []
         for id in touched {
-            let before = Set(mirror.binds[id]?.elements(storedFilters: mirror.filters) ?? [])
-            let wanted: TableBind? = binds[id] ?? mirror.binds[id]
+            let old = mirror.binds[id]
+            let before = Set(old?.elements(storedFilters: mirror.filters) ?? [])
+            let wanted: TableBind? = binds[id] ?? old
             let after = Set(wanted?.elements(storedFilters: newFilters) ?? [])
-            for element in before.subtracting(after) { deletions[element.set, default: []].append(element.text) }
-            for element in after.subtracting(before) { additions[element.set, default: []].append(element.text) }
+            for element in before.subtracting(after) { deletions.append(ElementOperation(element)) }
+            for element in after.subtracting(before) {
+                var operation = ElementOperation(element)
+                if let wanted { operation.packets = wanted.startingPackets(for: element.kind) }
+                additions.append(operation)
+            }
         }
-        var text = ""
-        for (set, elements) in deletions.sorted(by: { $0.key < $1.key }) {
-            text += "delete element inet \(table) \(set) { \(elements.joined(separator: ", ")) }\n"
-        }
-        for (set, elements) in additions.sorted(by: { $0.key < $1.key }) {
-            text += "add element inet \(table) \(set) { \(elements.joined(separator: ", ")) }\n"
-        }
-        return text
+        // Grouped by set, so each kernel message carries many elements of one set.
+        deletions.sort { $0.element.setOrder < $1.element.setOrder }
+        additions.sort { $0.element.setOrder < $1.element.setOrder }
+        return (deletions, additions)
     }
+}
+
+/// One element to delete or add, and where an added counted element's counter starts.
+struct ElementOperation: Sendable {
+    var element: TableElement
+    var packets: UInt64 = 0
+
+    init(_ element: TableElement) { self.element = element }
 }

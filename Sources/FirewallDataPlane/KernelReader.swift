@@ -25,21 +25,30 @@ final class KernelReader: Sendable {
         self.table = table
     }
 
-    /// Counters of elements of one set (nil for an element that does not exist).
-    func counters(set: String, keys: [[UInt8]], keyLength: Int) throws(SinkError) -> [(packets: UInt64, bytes: UInt64)?] {
-        guard !keys.isEmpty else { return [] }
+    /// Counters of elements, each a key in a set (nil for an element that does not exist), all
+    /// asked in one write to the socket. Keys are `keyLength` bytes.
+    func counters(of elements: [(set: String, key: [UInt8])], keyLength: Int) throws(SinkError)
+        -> [(packets: UInt64, bytes: UInt64)?]
+    {
+        guard !elements.isEmpty else { return [] }
         var flat: [UInt8] = []
-        flat.reserveCapacity(keys.count * keyLength)
-        for key in keys { flat += key }
-        var packets = [UInt64](repeating: 0, count: keys.count)
-        var bytes = [UInt64](repeating: 0, count: keys.count)
-        var found = [UInt8](repeating: 0, count: keys.count)
+        flat.reserveCapacity(elements.count * keyLength)
+        for element in elements { flat += element.key }
+        var packets = [UInt64](repeating: 0, count: elements.count)
+        var bytes = [UInt64](repeating: 0, count: elements.count)
+        var found = [UInt8](repeating: 0, count: elements.count)
+        // Few distinct set names: one C string each for the call.
+        var names: [String: UnsafeMutablePointer<CChar>] = [:]
+        for element in elements where names[element.set] == nil { names[element.set] = strdup(element.set) }
+        defer { for name in names.values { free(name) } }
+        let sets: [UnsafePointer<CChar>?] = elements.map { UnsafePointer(names[$0.set]) }
         let result = socket.withLock { box in
             fws_nl_element_counters(
-                box.handle, Self.inetFamily, table, set, flat, UInt32(keyLength), UInt32(keys.count), &packets, &bytes, &found)
+                box.handle, Self.inetFamily, table, sets, flat, UInt32(keyLength), UInt32(elements.count), &packets,
+                &bytes, &found)
         }
-        try Self.check(result, "reading set \(set)")
-        return keys.indices.map { found[$0] != 0 ? (packets[$0], bytes[$0]) : nil }
+        try Self.check(result, "reading counters")
+        return elements.indices.map { found[$0] != 0 ? (packets[$0], bytes[$0]) : nil }
     }
 
     /// The keys of every element of a set (for the small, kernel-filled set of recent peers).

@@ -22,6 +22,10 @@ public final class NFTablesDataPlane: ChangeSink, TrafficCounterSource {
     private let reader: KernelReader
     private let observer = Mutex<(@Sendable ([BindCounters]) -> Void)?>(nil)
     private let thread: ThreadState
+    /// The generation in use: the data plane thread switches it, readers of counters follow it.
+    private let inUse = Mutex(Generation.a)
+    /// Elements per transaction of a full load (bounds the memory of the batch).
+    static let loadBatch = 20_000
     /// Repairs and full loads, for metrics.
     private let events: (@Sendable (DataPlaneEvent) -> Void)?
 
@@ -48,6 +52,16 @@ public final class NFTablesDataPlane: ChangeSink, TrafficCounterSource {
     /// Replaces the table, in one transaction, with one built from the restored state.
     public func start(from state: PersistedState) throws(SinkError) {
         thread.context = try NFTContext()
+        thread.writer = try KernelWriter(table: settings.table)
+        // A table from before (a restart, a crash) goes on deciding packets while the other
+        // generation is loaded.
+        if (try? reader.counter(Generation.a.marker)) != nil {
+            inUse.withLock { $0 = .a }
+        } else if (try? reader.counter(Generation.b.marker)) != nil {
+            inUse.withLock { $0 = .b }
+        } else {
+            inUse.withLock { $0 = .b }
+        }
         var binds: [BindID: TableBind] = [:]
         binds.reserveCapacity(state.binds.count)
         for bind in state.binds { binds[bind.id] = TableBind(bind) }
@@ -82,18 +96,18 @@ public final class NFTablesDataPlane: ChangeSink, TrafficCounterSource {
             events?(.repaired(reason: "after a failed transaction"))
             return
         }
-        let commands = delta.commands(table: settings.table, mirror: thread.mirror)
-        if !commands.isEmpty {
-            do {
-                try context().run(commands)
-            } catch {
-                thread.needsFullLoad = true
-                throw error
-            }
+        let (deletions, additions) = delta.operations(mirror: thread.mirror)
+        do {
+            try writer().apply(deleting: deletions, adding: additions, in: inUse.withLock { $0 })
+        } catch {
+            thread.needsFullLoad = true
+            throw error
         }
         thread.mirror.commit(delta)
         if !delta.forgetRecentPeers.isEmpty {
-            forget(recentPeersOf: delta.forgetRecentPeers, context: try context(), reader: reader, table: settings.table)
+            forget(
+                recentPeersOf: delta.forgetRecentPeers, context: try context(), reader: reader, table: settings.table,
+                generation: inUse.withLock { $0 })
         }
     }
 
@@ -124,41 +138,60 @@ public final class NFTablesDataPlane: ChangeSink, TrafficCounterSource {
         }
     }
 
+    private func writer() throws(SinkError) -> KernelWriter {
+        guard let writer = thread.writer else { throw SinkError("the data plane was not started") }
+        return writer
+    }
+
     private func context() throws(SinkError) -> NFTContext {
         guard let context = thread.context else { throw SinkError("the data plane was not started") }
         return context
     }
 
-    /// Replaces the whole table in one transaction.
+    /// Loads the whole table: the unused generation is created and filled a batch at a time while
+    /// the one in use goes on deciding, then one transaction switches the base chains to it and
+    /// deletes the old one. Recent peers (kernel-filled) start empty, as they do in the state after
+    /// a restart.
     private func load(binds: [BindID: TableBind], filters: [String: IPRangeSet]) throws(SinkError) {
-        var elements: [String: [String]] = [:]
+        let context = try context()
+        let writer = try writer()
+        let next = inUse.withLock { $0 }.other
+        try context.run(definition.skeleton + definition.creation(next))
+        var batch: [ElementOperation] = []
+        batch.reserveCapacity(Self.loadBatch + 64)
         for bind in binds.values {
             for element in bind.elements(storedFilters: filters) {
-                var text = element.text
-                // Counters start where the state last read them, so a reload does not zero them.
-                let packets: UInt64 = switch element.kind {
-                case .bound: bind.accepted &+ bind.discarded
-                case .drop: bind.discarded
-                default: 0
-                }
-                if packets > 0 { text += " counter packets \(packets) bytes 0" }
-                elements[element.set, default: []].append(text)
+                var operation = ElementOperation(element)
+                operation.packets = bind.startingPackets(for: element.kind)
+                batch.append(operation)
+            }
+            if batch.count >= Self.loadBatch {
+                batch.sort { $0.element.setOrder < $1.element.setOrder }
+                try writer.apply(deleting: [], adding: batch, in: next)
+                batch.removeAll(keepingCapacity: true)
             }
         }
-        try context().run(definition.fullLoad(elements: elements))
+        batch.sort { $0.element.setOrder < $1.element.setOrder }
+        try writer.apply(deleting: [], adding: batch, in: next)
+        try context.run(definition.switchTo(next))
+        inUse.withLock { $0 = next }
     }
 
     /// Why the table no longer is what was loaded, if it is not.
     private func healthProblem() throws(SinkError) -> String? {
         guard try reader.tableExists() else { return "table inet \(settings.table) is missing" }
-        for chain in definition.chains where try reader.ruleCount(chain: chain.name) != chain.rules.count {
+        let generation = inUse.withLock { $0 }
+        for chain in definition.baseChains(generation) where try reader.ruleCount(chain: chain.name) != 1 {
+            return "chain \(chain.name) does not hold its rule"
+        }
+        for chain in definition.chains(generation) where try reader.ruleCount(chain: chain.name) != chain.rules.count {
             return "chain \(chain.name) does not hold its \(chain.rules.count) rules"
         }
         for group in SetGroup.allCases {
             for kind in [SetKind.bound, .drop, .open, .bidir] {
-                let found = try reader.counters(
-                    set: group.set(kind), keys: [TableDefinition.sentinelBytes(in: group)], keyLength: group.keyLength)
-                if found.first.flatMap({ $0 }) == nil { return "set \(group.set(kind)) was flushed" }
+                let set = generation.set(kind, group)
+                let found = try reader.counters(of: [(set, TableDefinition.sentinelBytes(in: group))], keyLength: group.keyLength)
+                if found.first.flatMap({ $0 }) == nil { return "set \(set) was flushed" }
             }
         }
         return nil
@@ -213,12 +246,15 @@ public final class NFTablesDataPlane: ChangeSink, TrafficCounterSource {
         var result: [BindID: BindCounters] = [:]
         var byGroup: [SetGroup: [(BindID, BindKey)]] = [:]
         for bind in binds { byGroup[bind.1.group, default: []].append(bind) }
+        let generation = inUse.withLock { $0 }
         for (group, members) in byGroup {
-            let keys = members.map(\.1.bytes)
-            let total = try reader.counters(set: group.set(.bound), keys: keys, keyLength: group.keyLength)
-            let dropped = try reader.counters(set: group.set(.drop), keys: keys, keyLength: group.keyLength)
+            // Both counters of every bind in one write: (bound, drop), (bound, drop), ...
+            let asked = members.flatMap { member in
+                [(generation.set(.bound, group), member.1.bytes), (generation.set(.drop, group), member.1.bytes)]
+            }
+            let read = try reader.counters(of: asked, keyLength: group.keyLength)
             for (index, member) in members.enumerated() {
-                guard let total = total[index], let dropped = dropped[index] else { continue }
+                guard let total = read[2 * index], let dropped = read[2 * index + 1] else { continue }
                 result[member.0] = BindCounters(
                     bindID: member.0, accepted: total.packets &- min(total.packets, dropped.packets), discarded: dropped.packets)
             }
@@ -240,6 +276,7 @@ private final class ThreadState: @unchecked Sendable {
     // @unchecked: read and written only on the data plane's pipeline thread (start, apply,
     // maintain and finish run there, one at a time).
     var context: NFTContext?
+    var writer: KernelWriter?
     var mirror = DataPlaneMirror(binds: [:], filters: [:])
     var needsFullLoad = false
     var harvestQueue: [BindID] = []

@@ -39,6 +39,16 @@ struct TableBind: Sendable, Equatable {
         discarded = bind.discardedCount
     }
 
+    /// Where the counter of its element in a counted set starts: `bound` counts every packet,
+    /// `drop` the discarded ones (accepted = bound - drop).
+    func startingPackets(for kind: SetKind) -> UInt64 {
+        switch kind {
+        case .bound: accepted &+ discarded
+        case .drop: discarded
+        default: 0
+        }
+    }
+
     /// The stored filter it follows, if any.
     var storedFilterID: String? {
         if case .stored(let id) = accepts { return id }
@@ -49,14 +59,15 @@ struct TableBind: Sendable, Equatable {
     /// stored filters (a missing one accepts nobody, like an empty filter).
     func elements(storedFilters: [String: IPRangeSet]) -> [TableElement] {
         let group = key.group
-        let key = key.text
-        var elements = [TableElement(.bound, group, key), TableElement(.drop, group, key)]
+        let bytes = key.bytes
+        let text = key.text
+        var elements = [TableElement(.bound, group, bytes, text), TableElement(.drop, group, bytes, text)]
         guard let accepts else { return elements }
-        if bidirectional { elements.append(TableElement(.bidir, group, key)) }
+        if bidirectional { elements.append(TableElement(.bidir, group, bytes, text)) }
         let ranges: IPRangeSet
         switch accepts {
         case .everyone:
-            elements.append(TableElement(.open, group, key))
+            elements.append(TableElement(.open, group, bytes, text))
             return elements
         case .ranges(let inline):
             ranges = inline
@@ -66,27 +77,49 @@ struct TableBind: Sendable, Equatable {
         // A peer of the other family can never reach this bind's socket.
         for range in ranges.ranges where range.family == group.family {
             if range.lower == range.upper {
-                elements.append(TableElement(.peer, group, "\(key) . \(range.lower)"))
+                elements.append(TableElement(.peer, group, bytes + range.lower.networkBytes, "\(text) . \(range.lower)"))
             } else {
-                elements.append(TableElement(.range, group, "\(key) . \(range.lower)-\(range.upper)"))
+                elements.append(TableElement(
+                    .range, group, bytes + range.lower.networkBytes, "\(text) . \(range.lower)-\(range.upper)",
+                    keyEnd: bytes + range.upper.networkBytes))
             }
         }
         return elements
     }
 }
 
-/// One element of one of the table's sets, as nft text.
+/// One element of one of the table's sets: its netlink key (and the key of its last value, for a
+/// range), and the same as nft text for full loads of the table.
 struct TableElement: Hashable, Sendable {
     var kind: SetKind
     var group: SetGroup
+    var key: [UInt8]
+    var keyEnd: [UInt8]?
     var text: String
 
-    init(_ kind: SetKind, _ group: SetGroup, _ text: String) {
+    init(_ kind: SetKind, _ group: SetGroup, _ key: [UInt8], _ text: String, keyEnd: [UInt8]? = nil) {
         self.kind = kind
         self.group = group
+        self.key = key
+        self.keyEnd = keyEnd
         self.text = text
     }
 
-    /// The set's name.
-    var set: String { group.set(kind) }
+    /// The set's name in `generation`.
+    func set(in generation: Generation) -> String { generation.set(kind, group) }
+
+    /// An order that groups elements by set.
+    var setOrder: String { group.set(kind) }
+
+    // Identity is the key: the text says the same.
+    static func == (lhs: TableElement, rhs: TableElement) -> Bool {
+        lhs.kind == rhs.kind && lhs.group == rhs.group && lhs.key == rhs.key && lhs.keyEnd == rhs.keyEnd
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(kind)
+        hasher.combine(group)
+        hasher.combine(key)
+        hasher.combine(keyEnd)
+    }
 }

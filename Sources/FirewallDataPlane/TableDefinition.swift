@@ -18,44 +18,56 @@ struct TableDefinition: Sendable {
     let recentTimeoutSeconds: Int
     let maxRecentPeers: Int
 
-    /// The chains, each with its rules; rule counts are what the health check expects.
-    var chains: [(name: String, header: String?, rules: [String])] {
-        var chains: [(String, String?, [String])] = [
-            ("input", "type filter hook input priority filter - 10; policy accept;", ["meta l4proto { tcp, udp } jump binds_in"]),
-            ("output", "type filter hook output priority filter - 10; policy accept;", ["meta l4proto udp jump binds_out"]),
-            ("binds_in", nil, SetGroup.allCases.map { group in
-                "\(guardFor(group))\(inKey(group)) @\(group.set(.bound)) goto in\(group.suffix)"
+    /// The base chains, hooked into input and output, each with one rule: a jump to the binds
+    /// chain of the generation in use.
+    func baseChains(_ generation: Generation) -> [(name: String, header: String, rule: String)] {
+        [
+            ("input", "type filter hook input priority filter - 10; policy accept;",
+             "meta l4proto { tcp, udp } jump \(generation.chain("binds_in"))"),
+            ("output", "type filter hook output priority filter - 10; policy accept;",
+             "meta l4proto udp jump \(generation.chain("binds_out"))"),
+        ]
+    }
+
+    /// The chains of one generation, each with its rules (the health check expects their counts).
+    func chains(_ generation: Generation) -> [(name: String, rules: [String])] {
+        let g = generation
+        var chains: [(String, [String])] = [
+            (g.chain("binds_in"), SetGroup.allCases.map { group in
+                "\(guardFor(group))\(inKey(group)) @\(g.set(.bound, group)) goto \(g.chain("in\(group.suffix)"))"
             }),
-            ("binds_out", nil, SetGroup.allCases.map { group in
-                "\(guardFor(group))\(outKey(group)) @\(group.set(.bound)) goto out\(group.suffix)"
+            (g.chain("binds_out"), SetGroup.allCases.map { group in
+                "\(guardFor(group))\(outKey(group)) @\(g.set(.bound, group)) goto \(g.chain("out\(group.suffix)"))"
             }),
-            ("accept_out", nil, [accept]),
+            (g.chain("accept_out"), [accept]),
         ]
         for group in SetGroup.allCases {
             let s = group.suffix
             let peerIn = "\(group.payload) saddr"
             let peerOut = "\(group.payload) daddr"
-            chains.append(("in\(s)", nil, [
-                "\(inKey(group)) @\(group.set(.open)) goto accept_in\(s)",
-                "\(inKey(group)) . \(peerIn) @\(group.set(.peer)) goto accept_in\(s)",
-                "\(inKey(group)) . \(peerIn) @\(group.set(.range)) goto accept_in\(s)",
-                "\(inKey(group)) @\(group.set(.drop)) \(discard)",
+            let acceptIn = g.chain("accept_in\(s)")
+            let acceptOut = g.chain("accept_out")
+            chains.append((g.chain("in\(s)"), [
+                "\(inKey(group)) @\(g.set(.open, group)) goto \(acceptIn)",
+                "\(inKey(group)) . \(peerIn) @\(g.set(.peer, group)) goto \(acceptIn)",
+                "\(inKey(group)) . \(peerIn) @\(g.set(.range, group)) goto \(acceptIn)",
+                "\(inKey(group)) @\(g.set(.drop, group)) \(discard)",
                 discard,
             ]))
-            chains.append(("accept_in\(s)", nil, [
-                "\(inKey(group)) @\(group.set(.bidir)) update @\(group.set(.recent)) { \(recentIn(group)) }",
+            chains.append((acceptIn, [
+                "\(inKey(group)) @\(g.set(.bidir, group)) update @\(g.set(.recent, group)) { \(recentIn(group)) }",
                 accept,
             ]))
-            chains.append(("out\(s)", nil, [
-                "\(outKey(group)) @\(group.set(.bidir)) \(recentOut(group)) @\(group.set(.recent)) goto outpeer\(s)",
-                "\(outKey(group)) @\(group.set(.drop)) \(discard)",
+            chains.append((g.chain("out\(s)"), [
+                "\(outKey(group)) @\(g.set(.bidir, group)) \(recentOut(group)) @\(g.set(.recent, group)) goto \(g.chain("outpeer\(s)"))",
+                "\(outKey(group)) @\(g.set(.drop, group)) \(discard)",
                 discard,
             ]))
-            chains.append(("outpeer\(s)", nil, [
-                "\(outKey(group)) @\(group.set(.open)) goto accept_out",
-                "\(outKey(group)) . \(peerOut) @\(group.set(.peer)) goto accept_out",
-                "\(outKey(group)) . \(peerOut) @\(group.set(.range)) goto accept_out",
-                "\(outKey(group)) @\(group.set(.drop)) \(discard)",
+            chains.append((g.chain("outpeer\(s)"), [
+                "\(outKey(group)) @\(g.set(.open, group)) goto \(acceptOut)",
+                "\(outKey(group)) . \(peerOut) @\(g.set(.peer, group)) goto \(acceptOut)",
+                "\(outKey(group)) . \(peerOut) @\(g.set(.range, group)) goto \(acceptOut)",
+                "\(outKey(group)) @\(g.set(.drop, group)) \(discard)",
                 discard,
             ]))
         }
@@ -127,34 +139,60 @@ struct TableDefinition: Sendable {
     /// Netlink bytes of the sentinel of a bound, drop, open or bidir set.
     static func sentinelBytes(in group: SetGroup) -> [UInt8] { Array(repeating: 0, count: group.keyLength) }
 
-    /// One transaction that replaces the table with its full definition and `elements` (with the
-    /// counters they start from): declared, deleted and defined again in one batch, so no packet
-    /// ever meets a missing or half-loaded table (a non-atomic reload let thousands through).
-    func fullLoad(elements: [String: [String]]) -> String {
-        var text = "table inet \(table) {}\ndelete table inet \(table)\ntable inet \(table) {\n"
-        text += "  counter accepted {}\n  counter discarded {}\n"
+    /// The table, its named counters and its base chains, created if missing and left as they
+    /// are otherwise (an nft `add` of what exists changes nothing).
+    var skeleton: String {
+        var text = "table inet \(table) {\n  counter accepted {}\n  counter discarded {}\n"
+        for chain in baseChains(.a) {
+            text += "  chain \(chain.name) {\n    \(chain.header)\n  }\n"
+        }
+        return text + "}\n"
+    }
+
+    /// Deletes whatever exists of one generation's chains and sets: each is declared first (so
+    /// deleting it cannot fail when it is missing), the chains are emptied of the rules that refer
+    /// to the sets and to each other, then all are deleted.
+    func removal(_ generation: Generation) -> String {
+        let chains = chains(generation).map(\.name)
+        let sets = SetGroup.allCases.flatMap { group in SetKind.allCases.map { (generation.set($0, group), declaration(of: $0, in: group)) } }
+        var text = ""
+        for chain in chains { text += "add chain inet \(table) \(chain)\n" }
+        for (set, declaration) in sets { text += "add set inet \(table) \(set) { \(declaration) }\n" }
+        for chain in chains { text += "flush chain inet \(table) \(chain)\n" }
+        for chain in chains { text += "delete chain inet \(table) \(chain)\n" }
+        for (set, _) in sets { text += "delete set inet \(table) \(set)\n" }
+        return text
+    }
+
+    /// One generation's sets (empty but for their sentinels) and chains, replacing any leftovers
+    /// of that generation (from a load that did not finish).
+    func creation(_ generation: Generation) -> String {
+        var text = removal(generation)
+        text += "table inet \(table) {\n"
         for group in SetGroup.allCases {
             for kind in SetKind.allCases {
-                let name = group.set(kind)
-                text += "  set \(name) { \(declaration(of: kind, in: group))"
-                if kind != .recent {
-                    text += " elements = { \(Self.sentinel(kind, in: group))"
-                    for element in elements[name] ?? [] {
-                        text += ", "
-                        text += element
-                    }
-                    text += " }"
-                }
+                text += "  set \(generation.set(kind, group)) { \(declaration(of: kind, in: group))"
+                if kind != .recent { text += " elements = { \(Self.sentinel(kind, in: group)) }" }
                 text += " }\n"
             }
         }
-        for chain in chains {
+        for chain in chains(generation) {
             text += "  chain \(chain.name) {\n"
-            if let header = chain.header { text += "    \(header)\n" }
             for rule in chain.rules { text += "    \(rule)\n" }
             text += "  }\n"
         }
-        text += "}\n"
-        return text
+        return text + "}\n"
+    }
+
+    /// One transaction that points the base chains at `generation`, marks it as in use and
+    /// deletes the other.
+    func switchTo(_ generation: Generation) -> String {
+        var text = ""
+        for chain in baseChains(generation) {
+            text += "flush chain inet \(table) \(chain.name)\nadd rule inet \(table) \(chain.name) \(chain.rule)\n"
+        }
+        text += "add counter inet \(table) \(generation.marker)\n"
+        text += "add counter inet \(table) \(generation.other.marker)\ndelete counter inet \(table) \(generation.other.marker)\n"
+        return text + removal(generation.other)
     }
 }

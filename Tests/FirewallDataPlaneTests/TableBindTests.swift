@@ -30,7 +30,7 @@ struct TableBindTests {
     }
 
     static func texts(_ bind: Bind, _ filters: [String: IPRangeSet] = [:]) -> Set<String> {
-        Set(TableBind(bind).elements(storedFilters: filters).map { "\($0.set) \($0.text)" })
+        Set(TableBind(bind).elements(storedFilters: filters).map { "\($0.setOrder) \($0.text)" })
     }
 
     @Test("a pending or terminating bind is counted and dropped: it is only in bound and drop")
@@ -80,42 +80,80 @@ struct TableBindTests {
             binds: [following.id: TableBind(following), other.id: TableBind(other)], filters: ["f-1": Self.ranges("198.51.100.7")])
         let changed = StoredIPFilter(id: "f-1", ranges: Self.ranges("198.51.100.8"), createdAt: Self.now, updatedAt: Self.now, sequence: 1)
         let delta = DataPlaneDelta([.filterSaved(changed)], mirror: mirror)
-        #expect(delta.commands(table: "t", mirror: mirror) == """
-            delete element inet t peer4 { 203.0.113.10 . 17 . 5000 . 198.51.100.7 }
-            add element inet t peer4 { 203.0.113.10 . 17 . 5000 . 198.51.100.8 }
-
-            """)
+        let (deletions, additions) = delta.operations(mirror: mirror)
+        #expect(Self.texts(deletions) == ["peer4 203.0.113.10 . 17 . 5000 . 198.51.100.7"])
+        #expect(Self.texts(additions) == ["peer4 203.0.113.10 . 17 . 5000 . 198.51.100.8"])
+        #expect(additions.first?.element.key == BindKey(following).bytes + [198, 51, 100, 8])
     }
 
-    @Test("approval, revocation and removal are small transactions: deletions first, one command per set")
+    static func texts(_ operations: [ElementOperation]) -> [String] {
+        operations.map { "\($0.element.setOrder) \($0.element.text)" }
+    }
+
+    @Test("approval, revocation and removal are small transactions of element deletions and additions, grouped by set")
     func transitions() {
         let pending = Self.bind()
         var mirror = DataPlaneMirror(binds: [pending.id: TableBind(pending)], filters: [:])
         let approved = Self.bind(state: .allowed, flags: [.bidirectional])
         let approval = DataPlaneDelta([.bindSaved(approved)], mirror: mirror)
-        #expect(approval.commands(table: "t", mirror: mirror) == """
-            add element inet t bidir4 { 203.0.113.10 . 17 . 5000 }
-            add element inet t open4 { 203.0.113.10 . 17 . 5000 }
-
-            """)
+        let (none, added) = approval.operations(mirror: mirror)
+        #expect(none.isEmpty)
+        #expect(Self.texts(added) == ["bidir4 203.0.113.10 . 17 . 5000", "open4 203.0.113.10 . 17 . 5000"])
         mirror.commit(approval)
         let removal = DataPlaneDelta([.bindRemoved(approved.id)], mirror: mirror)
-        #expect(removal.commands(table: "t", mirror: mirror).hasPrefix("delete element inet t bidir4"))
-        #expect(!removal.commands(table: "t", mirror: mirror).contains("add element"))
+        let (deleted, nothing) = removal.operations(mirror: mirror)
+        #expect(Set(Self.texts(deleted)) == [
+            "bidir4 203.0.113.10 . 17 . 5000", "open4 203.0.113.10 . 17 . 5000",
+            "bound4 203.0.113.10 . 17 . 5000", "drop4 203.0.113.10 . 17 . 5000",
+        ])
+        #expect(nothing.isEmpty)
+        #expect(removal.forgetRecentPeers == [BindKey(approved)], "a removed bidirectional bind forgets its peers")
         let counters = DataPlaneDelta([.bindCounters([BindCounters(bindID: approved.id, accepted: 1, discarded: 2)])], mirror: mirror)
         #expect(counters.isEmpty, "counter flushes do not concern the kernel")
     }
 
-    @Test("a full load declares, deletes and defines the table in one batch, with a sentinel in every filled set")
-    func fullLoad() {
+    @Test("a bind new to the kernel starts its counted elements from its counters (an adopted or restored bind)")
+    func startingCounters() {
+        var known = Self.bind(state: .allowed)
+        known.acceptedCount = 5
+        known.discardedCount = 2
+        let (_, added) = DataPlaneDelta([.bindSaved(known)], mirror: DataPlaneMirror(binds: [:], filters: [:]))
+            .operations(mirror: DataPlaneMirror(binds: [:], filters: [:]))
+        let packets = Dictionary(uniqueKeysWithValues: added.map { ($0.element.setOrder, $0.packets) })
+        #expect(packets == ["bound4": 7, "drop4": 2, "open4": 0])
+    }
+
+    @Test("a range becomes one interval element: the key of its first value and of its last")
+    func rangeKeys() {
+        let bind = Self.bind(.tcp, "10.0.0.1:443", state: .allowed, filter: .inline(Self.ranges("198.51.100.16/28")))
+        let range = TableBind(bind).elements(storedFilters: [:]).first { $0.kind == .range }
+        #expect(range?.key == BindKey(bind).bytes + [198, 51, 100, 16])
+        #expect(range?.keyEnd == BindKey(bind).bytes + [198, 51, 100, 31])
+    }
+
+    @Test("a load fills the unused generation, then one transaction points the base chains at it and deletes the old one")
+    func generations() {
         let definition = TableDefinition(table: "fwsessiond", mark: 0x10_0000, recentTimeoutSeconds: 120, maxRecentPeers: 1000)
-        let text = definition.fullLoad(elements: ["bound4": ["203.0.113.10 . 17 . 5000 counter packets 3 bytes 0"]])
-        #expect(text.hasPrefix("table inet fwsessiond {}\ndelete table inet fwsessiond\ntable inet fwsessiond {\n"))
-        #expect(text.contains("set bound4 { type ipv4_addr . inet_proto . inet_service; counter; elements = { 0.0.0.0 . 0 . 0, 203.0.113.10 . 17 . 5000 counter packets 3 bytes 0 } }"))
-        #expect(text.contains("set recent6 { type ipv6_addr . inet_service . ipv6_addr . inet_service; flags dynamic, timeout; timeout 120s; size 1000; }"))
-        #expect(text.contains("meta mark set meta mark | 0x100000 counter name \"accepted\" accept"))
-        #expect(!text.contains("flags owner"), "the table must outlive the process")
-        let unmarked = TableDefinition(table: "t", mark: 0, recentTimeoutSeconds: 1, maxRecentPeers: 1).fullLoad(elements: [:])
+        let created = definition.creation(.b)
+        #expect(created.contains("set bound4_b { type ipv4_addr . inet_proto . inet_service; counter; elements = { 0.0.0.0 . 0 . 0 } }"))
+        #expect(created.contains("set recent6_b { type ipv6_addr . inet_service . ipv6_addr . inet_service; flags dynamic, timeout; timeout 120s; size 1000; }"))
+        #expect(created.contains("meta mark set meta mark | 0x100000 counter name \"accepted\" accept"))
+        for name in ["bound4_a", "peerw6_a", "binds_in_a", "outpeer4_a"] {
+            #expect(!created.contains(name), "creating generation b touches nothing of a")
+        }
+        // Leftovers of b (a load that did not finish) are removed first: declared, so deleting cannot fail.
+        #expect(created.hasPrefix("add chain inet fwsessiond binds_in_b\n"))
+        let switched = definition.switchTo(.b)
+        #expect(switched.hasPrefix("""
+            flush chain inet fwsessiond input
+            add rule inet fwsessiond input meta l4proto { tcp, udp } jump binds_in_b
+            flush chain inet fwsessiond output
+            add rule inet fwsessiond output meta l4proto udp jump binds_out_b
+            """))
+        #expect(switched.contains("delete set inet fwsessiond bound4_a\n"))
+        #expect(!switched.contains("delete set inet fwsessiond bound4_b"))
+        #expect(!definition.skeleton.contains("flags owner"), "the table must outlive the process")
+        let unmarked = TableDefinition(table: "t", mark: 0, recentTimeoutSeconds: 1, maxRecentPeers: 1).creation(.a)
         #expect(!unmarked.contains("meta mark set"))
     }
 

@@ -169,8 +169,16 @@ table inet host {
         listed = self.nft("-j", "list", "table", "inet", name, check=False)
         return json.loads(listed.stdout) if listed.returncode == 0 else None
 
+    def in_use(self, name, table="fwsessiond"):
+        """The name of a set or chain of the generation fwsessiond's table uses now (`bound4` ->
+        `bound4_a`): a full load fills the other generation and switches to it."""
+        listed = json.loads(self.nft("-j", "list", "counters", "table", "inet", table).stdout)
+        names = {item["counter"]["name"] for item in listed["nftables"] if "counter" in item}
+        generation = "a" if "in_use_a" in names else "b"
+        return f"{name}_{generation}"
+
     def set_elements(self, set_name, table="fwsessiond"):
-        listed = self.nft("-j", "list", "set", "inet", table, set_name)
+        listed = self.nft("-j", "list", "set", "inet", table, self.in_use(set_name, table))
         for item in json.loads(listed.stdout)["nftables"]:
             if "set" in item:
                 return [e for e in item["set"].get("elem", []) if not _is_sentinel(e)]

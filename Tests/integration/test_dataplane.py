@@ -239,14 +239,17 @@ def test_the_table_outlives_restarts_and_kill_9(topology, tmp_path):
 def test_a_table_deleted_or_flushed_by_hand_is_repaired(topology):
     server = topology.start_server()
     pending_and_approved(server, topology)
-    for damage in (["flush", "table", "inet", "fwsessiond"], ["delete", "table", "inet", "fwsessiond"],
-                   ["flush", "set", "inet", "fwsessiond", "open4"], ["flush", "chain", "inet", "fwsessiond", "in4"]):
+    for damage in (lambda: ["flush", "table", "inet", "fwsessiond"], lambda: ["delete", "table", "inet", "fwsessiond"],
+                   lambda: ["flush", "set", "inet", "fwsessiond", topology.in_use("open4")],
+                   lambda: ["flush", "chain", "inet", "fwsessiond", topology.in_use("in4")],
+                   lambda: ["flush", "chain", "inet", "fwsessiond", "input"]):
+        damage = damage()
         topology.nft(*damage)
         started = time.monotonic()
         wait_until(lambda: kernel_view(topology) == (False, True), timeout=10)
         print(f"{' '.join(damage)}: repaired within {time.monotonic() - started:.1f} s")
     metrics = server.get("/metrics").text
-    assert "fwsessiond_dataplane_repairs_total 4" in metrics, metrics
+    assert "fwsessiond_dataplane_repairs_total 5" in metrics, metrics
     assert "dataplane.repair" in server.log
 
 
@@ -258,7 +261,7 @@ def test_a_transaction_the_kernel_refuses_is_503_until_fwsessiond_makes_the_kern
     approve(server, "s", "udp", f"{GW}:5100")
     topology.gw.listen("udp", GW, 5100)
     # Taken out by hand, so the next transaction (which deletes it) fails as a whole.
-    topology.nft("delete", "element", "inet", "fwsessiond", "open4", "{ 10.77.0.1 . udp . 5100 }")
+    topology.nft("delete", "element", "inet", "fwsessiond", topology.in_use("open4"), "{ 10.77.0.1 . udp . 5100 }")
     closed = server.delete(f"/sessions/s/binds/{bind['id']}")
     assert_problem(closed, 503, "HRESULT_FROM_WIN32(ERROR_WRITE_FAULT)")
     assert "kernel's firewall table" in closed.json()["detail"]

@@ -16,11 +16,33 @@ fws_nl *fws_nl_open(int *error);
 /// Closes the socket.
 void fws_nl_close(fws_nl *handle);
 
-/// Reads the counters of `count` elements of set `set`, each key `key_length` bytes long (fields
-/// of a concatenation padded to 4 bytes), laid out one after another in `keys`. For each element,
-/// found[i] is 1 and packets[i], bytes[i] are its counter (0 when it has none), or found[i] is 0
-/// when the element does not exist. Returns 0, or -errno when the set cannot be read at all.
-int fws_nl_element_counters(fws_nl *handle, uint16_t family, const char *table, const char *set,
+/// One element of a set, by its netlink key (fields of a concatenation padded to 4 bytes).
+typedef struct fws_element {
+    /// The set's name.
+    const char *set;
+    const uint8_t *key;
+    uint32_t key_length;
+    /// For an element of an interval set that spans a range: the key of its last value; else NULL.
+    const uint8_t *key_end;
+    uint32_t key_end_length;
+    /// Where the element's counter starts, for an addition to a set with counters (0: at zero).
+    uint64_t packets;
+} fws_element;
+
+/// Deletes `deletion_count` elements, then adds `addition_count`, as ONE kernel transaction: all of
+/// it holds afterwards, or none of it. Returns 0, or -errno of what the kernel refused; then
+/// *failed is the index (deletions first, then additions) of the first element of the refused
+/// message, or -1 when the whole batch was refused.
+int fws_nl_apply_elements(fws_nl *handle, uint16_t family, const char *table,
+                          const fws_element *deletions, uint32_t deletion_count,
+                          const fws_element *additions, uint32_t addition_count,
+                          int64_t *failed);
+
+/// Reads the counters of `count` elements: element i is the key `keys + i * key_length` in set
+/// `sets[i]` (keys are `key_length` bytes: fields of a concatenation padded to 4 bytes). For
+/// each, found[i] is 1 and packets[i], bytes[i] are its counter (0 when it has none), or found[i]
+/// is 0 when the element does not exist. Returns 0, or -errno when a set cannot be read at all.
+int fws_nl_element_counters(fws_nl *handle, uint16_t family, const char *table, const char *const *sets,
                             const uint8_t *keys, uint32_t key_length, uint32_t count,
                             uint64_t *packets, uint64_t *bytes, uint8_t *found);
 
