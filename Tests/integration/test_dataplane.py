@@ -7,6 +7,7 @@ delivered, whether its table dropped it or left it alone.
 """
 import json
 import subprocess
+import threading
 import time
 
 import pytest
@@ -331,3 +332,48 @@ def test_a_revoked_bidirectional_bind_approved_again_starts_with_no_recent_peers
     assert decision["reason"] == "not-recent-peer"
     assert topology.gw.udp_send((GW, 5060), (PEER, 7000))["errno"] == "EPERM", \
         "the kernel still remembered a peer from before the revocation"
+
+
+def test_a_restart_with_many_binds_lets_no_packet_through_to_a_pending_bind_and_keeps_approvals_open(topology, tmp_path):
+    """The load at start fills the unused generation while the one in use decides: packets sent to
+    a pending bind all through a restart are never delivered, and an approved bind never stops."""
+    data = tmp_path / "data"
+    config = {"limits": {"maxPendingBindsPerSession": 5000}}
+    server = topology.start_server(data=data, config=config)
+    pending_and_approved(server, topology)
+    # Enough binds that loading the table takes a while (the sender keeps sending through it).
+    server.create_session(id="bulk", clientAddress="10.1.2.4")
+    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        made = list(pool.map(lambda k: server.post("/sessions/bulk/binds", {
+            "protocol": "udp", "address": f"10.77.0.2:{20000 + k}"}).status_code, range(3000)))
+    assert made.count(201) == 3000
+    assert server.stop() == 0
+
+    sent = {"pending": 0, "approved": 0}
+    stop = threading.Event()
+
+    def send():
+        while not stop.is_set():
+            udp_from(topology, PEER, GW, 5100, "to-pending")
+            udp_from(topology, PEER, GW, 5101, "to-approved")
+            sent["pending"] += 1
+            sent["approved"] += 1
+            time.sleep(0.002)
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    started = time.monotonic()
+    server = topology.start_server(data=data, config=config)
+    loaded = time.monotonic() - started
+    time.sleep(0.3)
+    stop.set()
+    sender.join(5)
+    got = topology.gw.received(0.3)
+    pending = [item for item in got if item[5] == "to-pending"]
+    approved = [item for item in got if item[5] == "to-approved"]
+    print(f"restart with 3,002 binds: ready after {loaded:.2f} s; {sent['pending']} packets each way, "
+          f"{len(pending)} reached the pending bind, {len(approved)} the approved one")
+    assert pending == [], "a packet reached a pending bind during the reload"
+    assert len(approved) >= sent["approved"] - 2, "the approved bind stopped accepting during the reload"
+    assert server.get("/readyz").status_code == 200
