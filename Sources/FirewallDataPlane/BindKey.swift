@@ -22,14 +22,6 @@ struct BindKey: Hashable, Sendable {
     /// The IP protocol number (what `meta l4proto` yields).
     var protocolNumber: UInt8 { transport == .tcp ? 6 : 17 }
 
-    /// The key as nft text: `203.0.113.10 . 6 . 40000`, or `6 . 40000` for a wildcard bind.
-    /// Numbers only: libnftables resolves names through DNS and services through /etc/services.
-    var text: String {
-        let tail = "\(protocolNumber) . \(port)"
-        guard let address else { return tail }
-        return "\(address) . \(tail)"
-    }
-
     /// The key as netlink bytes: each field of the concatenation in network order, padded to 4
     /// bytes (nftables keeps concatenated fields in 32-bit registers).
     var bytes: [UInt8] {

@@ -31,26 +31,14 @@ extension NFTablesDataPlane {
         }
     }
 
-    /// nft text of a recent-peer key read over netlink.
+    /// nft text of a recent-peer key read over netlink: (bound address,) port, peer, peer port.
     static func recentText(_ bytes: [UInt8], group: SetGroup) -> String {
-        var offset = 0
-        func address() -> String {
-            defer { offset += group.addressLength }
-            if group.family == .v4 {
-                return bytes[offset..<offset + 4].map(String.init).joined(separator: ".")
-            }
-            let value = bytes[offset..<offset + 16].reduce(UInt128(0)) { $0 << 8 | UInt128($1) }
-            return IPAddress(v6: UInt64(truncatingIfNeeded: value >> 64), UInt64(truncatingIfNeeded: value)).description
-        }
-        func port() -> String {
-            defer { offset += 4 }
-            return String(UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1]))
-        }
+        var reader = KeyText(bytes, group: group)
         var fields: [String] = []
-        if !group.wildcard { fields.append(address()) }
-        fields.append(port())
-        fields.append(address())
-        fields.append(port())
+        if !group.wildcard { fields.append(reader.address()) }
+        fields.append(reader.port())
+        fields.append(reader.address())
+        fields.append(reader.port())
         return fields.joined(separator: " . ")
     }
 }

@@ -60,14 +60,13 @@ struct TableBind: Sendable, Equatable {
     func elements(storedFilters: [String: IPRangeSet]) -> [TableElement] {
         let group = key.group
         let bytes = key.bytes
-        let text = key.text
-        var elements = [TableElement(.bound, group, bytes, text), TableElement(.drop, group, bytes, text)]
+        var elements = [TableElement(.bound, group, bytes), TableElement(.drop, group, bytes)]
         guard let accepts else { return elements }
-        if bidirectional { elements.append(TableElement(.bidir, group, bytes, text)) }
+        if bidirectional { elements.append(TableElement(.bidir, group, bytes)) }
         let ranges: IPRangeSet
         switch accepts {
         case .everyone:
-            elements.append(TableElement(.open, group, bytes, text))
+            elements.append(TableElement(.open, group, bytes))
             return elements
         case .ranges(let inline):
             ranges = inline
@@ -77,11 +76,9 @@ struct TableBind: Sendable, Equatable {
         // A peer of the other family can never reach this bind's socket.
         for range in ranges.ranges where range.family == group.family {
             if range.lower == range.upper {
-                elements.append(TableElement(.peer, group, bytes + range.lower.networkBytes, "\(text) . \(range.lower)"))
+                elements.append(TableElement(.peer, group, bytes + range.lower.networkBytes))
             } else {
-                elements.append(TableElement(
-                    .range, group, bytes + range.lower.networkBytes, "\(text) . \(range.lower)-\(range.upper)",
-                    keyEnd: bytes + range.upper.networkBytes))
+                elements.append(TableElement(.range, group, bytes + range.lower.networkBytes, keyEnd: bytes + range.upper.networkBytes))
             }
         }
         return elements
@@ -89,20 +86,35 @@ struct TableBind: Sendable, Equatable {
 }
 
 /// One element of one of the table's sets: its netlink key (and the key of its last value, for a
-/// range), and the same as nft text for full loads of the table.
+/// range). Only bytes are built on the way to the kernel; `text` is for people.
 struct TableElement: Hashable, Sendable {
     var kind: SetKind
     var group: SetGroup
     var key: [UInt8]
     var keyEnd: [UInt8]?
-    var text: String
 
-    init(_ kind: SetKind, _ group: SetGroup, _ key: [UInt8], _ text: String, keyEnd: [UInt8]? = nil) {
+    init(_ kind: SetKind, _ group: SetGroup, _ key: [UInt8], keyEnd: [UInt8]? = nil) {
         self.kind = kind
         self.group = group
         self.key = key
         self.keyEnd = keyEnd
-        self.text = text
+    }
+
+    /// As nft writes it: `203.0.113.10 . 6 . 5000 . 198.51.100.7`, a range as `a-b` in its last field.
+    var text: String {
+        var reader = KeyText(key, group: group)
+        var fields = reader.bindFields()
+        if kind == .peer || kind == .range {
+            let peer = reader.address()
+            if let keyEnd {
+                var end = KeyText(keyEnd, group: group)
+                _ = end.bindFields()
+                fields.append("\(peer)-\(end.address())")
+            } else {
+                fields.append(peer)
+            }
+        }
+        return fields.joined(separator: " . ")
     }
 
     /// The set's name in `generation`.
@@ -111,15 +123,4 @@ struct TableElement: Hashable, Sendable {
     /// An order that groups elements by set.
     var setOrder: String { group.set(kind) }
 
-    // Identity is the key: the text says the same.
-    static func == (lhs: TableElement, rhs: TableElement) -> Bool {
-        lhs.kind == rhs.kind && lhs.group == rhs.group && lhs.key == rhs.key && lhs.keyEnd == rhs.keyEnd
-    }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(kind)
-        hasher.combine(group)
-        hasher.combine(key)
-        hasher.combine(keyEnd)
-    }
 }
