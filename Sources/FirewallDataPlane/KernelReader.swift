@@ -18,9 +18,7 @@ final class KernelReader: Sendable {
 
     init(table: String) throws(SinkError) {
         var error: Int32 = 0
-        guard let handle = fws_nl_open(&error) else {
-            throw SinkError("cannot open a netfilter netlink socket: \(String(cString: strerror(error)))")
-        }
+        guard let handle = fws_nl_open(&error) else { throw Self.socketError(error) }
         socket = Mutex(SocketBox(handle))
         self.table = table
     }
@@ -91,12 +89,27 @@ final class KernelReader: Sendable {
         return Int(result)
     }
 
+    /// Why a netfilter netlink socket could not be opened, and what to do about it.
+    static func socketError(_ error: Int32) -> SinkError {
+        let reason = String(cString: strerror(error))
+        switch error {
+        case EAFNOSUPPORT, EPERM, EACCES:
+            return SinkError(
+                "cannot open a netfilter netlink socket: \(reason) (the nftables data plane needs AF_NETLINK and "
+                    + "CAP_NET_ADMIN: under systemd install deploy/fwsessiond-dataplane.conf as a drop-in of the unit)")
+        default:
+            return SinkError("cannot open a netfilter netlink socket: \(reason)")
+        }
+    }
+
     /// C results become Swift errors here, and only here.
     private static func check(_ result: Int32, _ what: String) throws(SinkError) {
         guard result < 0 else { return }
         let reason = String(cString: strerror(-result))
         if -result == EPERM {
-            throw SinkError("\(what): \(reason): the nftables data plane needs CAP_NET_ADMIN")
+            throw SinkError(
+                "\(what): \(reason): the nftables data plane needs CAP_NET_ADMIN (root, or under systemd the drop-in "
+                    + "deploy/fwsessiond-dataplane.conf)")
         }
         throw SinkError("\(what): \(reason)")
     }

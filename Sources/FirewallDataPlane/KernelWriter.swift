@@ -19,9 +19,7 @@ final class KernelWriter {
 
     init(table: String) throws(SinkError) {
         var error: Int32 = 0
-        guard let handle = fws_nl_open(&error) else {
-            throw SinkError("cannot open a netfilter netlink socket: \(String(cString: strerror(error)))")
-        }
+        guard let handle = fws_nl_open(&error) else { throw KernelReader.socketError(error) }
         self.handle = handle
         self.table = table
     }
@@ -75,7 +73,10 @@ final class KernelWriter {
         let what = failed >= 0 && Int(failed) < all.count
             ? "\(failed < deletions.count ? "deleting" : "adding") \(all[Int(failed)].element.text) in \(setNames[Int(failed)])"
             : "the batch"
-        if -result == EPERM { throw SinkError("\(what): \(reason): the nftables data plane needs CAP_NET_ADMIN") }
+        if -result == EPERM {
+            throw SinkError("\(what): \(reason): the nftables data plane needs CAP_NET_ADMIN (root, or under systemd "
+                + "the drop-in deploy/fwsessiond-dataplane.conf)")
+        }
         throw SinkError("the kernel refused \(what): \(reason)")
     }
 }

@@ -72,7 +72,8 @@ public final class NFTablesDataPlane: ChangeSink, TrafficCounterSource {
             try load(binds: binds, filters: filters)
         } catch {
             let hint = error.message.contains("Operation not permitted")
-                ? " (the nftables data plane needs CAP_NET_ADMIN: run as root or with AmbientCapabilities=CAP_NET_ADMIN)" : ""
+                ? " (the nftables data plane needs CAP_NET_ADMIN: run as root, or under systemd install "
+                    + "deploy/fwsessiond-dataplane.conf as a drop-in of the unit)" : ""
             throw SinkError("cannot load the nftables table inet \(settings.table): \(error.message)\(hint)")
         }
         thread.mirror = DataPlaneMirror(binds: binds, filters: filters)

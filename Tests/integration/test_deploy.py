@@ -7,6 +7,7 @@ release binary and the package first.
 """
 import contextlib
 import fcntl
+import json
 import os
 import pathlib
 import re
@@ -88,9 +89,11 @@ def sandbox_folder() -> pathlib.Path:
     return folder
 
 
-def sandboxed(unit, env, binary=None, deny=()):
+def sandboxed(unit, env, binary=None, deny=(), drop_ins=()):
     """The launcher's command line: ExecStart of `unit` as UNIT_UID under the unit's filter."""
     command = [DEBIAN_PYTHON, str(LAUNCHER), "--unit", str(unit), "--uid", str(UNIT_UID), "--gid", str(UNIT_UID)]
+    for drop_in in drop_ins:
+        command += ["--drop-in", str(drop_in)]
     if binary:
         command += ["--binary", str(binary)]
     for name, value in env.items():
@@ -340,3 +343,48 @@ def test_the_package_installs_serves_as_its_unit_and_purges_without_a_trace():
         left = sorted(path for path in {*LEFT_BEHIND_CANDIDATES, *shipped, *map(os.path.normpath, files)}
                       if os.path.lexists(path) and path not in existed)
         assert not left, left
+
+
+def test_the_data_plane_drop_in_lets_the_unit_program_its_table_and_nothing_more(tmp_path):
+    """With deploy/fwsessiond-dataplane.conf the service, as its unprivileged user under the unit's
+    filter, holds CAP_NET_ADMIN only and loads its nftables table (in a network namespace made for
+    the test); without the drop-in the same configuration stops the start, saying why."""
+    from netns import NamespacedServer, Topology, require_namespaces
+    require_namespaces()
+    drop_in = REPO / "deploy" / "fwsessiond-dataplane.conf"
+    topology = Topology(tmp_path)
+    folder = sandbox_folder()
+    try:
+        shutil.copy(release_binary(), folder / "fwsessiond")
+        configuration = folder / "etc"
+        configuration.mkdir()
+        packaged = json.loads((REPO / "deploy" / "debian" / "config.json").read_text())
+        (configuration / "config.json").write_text(json.dumps({**packaged, "dataplane": {"kind": "nftables"}}))
+        state = folder / "state"
+        state.mkdir(mode=0o750)
+        os.chown(state, UNIT_UID, UNIT_UID)
+        env = {"STATE_DIRECTORY": state, "CONFIGURATION_DIRECTORY": configuration}
+        launcher = ["ip", "netns", "exec", topology.gateway]
+
+        refused = subprocess.run([*launcher, *sandboxed(UNIT, env, binary=folder / "fwsessiond"), "--listen", "127.0.0.1:0"],
+                                 capture_output=True, text=True, timeout=60)
+        assert refused.returncode != 0 and "fwsessiond-dataplane.conf" in refused.stderr, refused.stderr
+        assert topology.table() is None
+
+        server = NamespacedServer(topology, ["--listen", "127.0.0.1:0"])
+        server.command = [*launcher, *sandboxed(UNIT, env, binary=folder / "fwsessiond", drop_ins=[drop_in])]
+        topology.servers.append(server)
+        server.start(timeout=60)
+        status = process_status(server.process.pid)
+        net_admin = 1 << 12
+        assert int(status["CapEff"], 16) == net_admin and int(status["CapBnd"], 16) == net_admin, status
+        assert status["Uid"].split()[0] == str(UNIT_UID) and status["Seccomp"] == "2"
+        server.allow_protocol(FTP)
+        server.create_session(id="unit-dp")
+        server.create_bind("unit-dp", "udp", "10.77.0.1:5004")
+        assert server.retroactive("unit-dp", "udp", "10.77.0.1:5004").json()["hresult"] == "S_OK"
+        assert len(topology.set_elements("open4")) == 1, "the approval is in the kernel"
+        assert server.stop() == 0, server.log
+    finally:
+        topology.remove()
+        shutil.rmtree(folder)

@@ -8,13 +8,16 @@ syscall-filter`; SystemCallArchitectures=native; MemoryDenyWriteExecute=;
 RestrictAddressFamilies=), NoNewPrivileges, an empty capability bounding set, an unprivileged
 user and group (DynamicUser=), UMask=, LimitNOFILE=, the working directory and the environment
 systemd gives (STATE_DIRECTORY, CONFIGURATION_DIRECTORY, NOTIFY_SOCKET, passed with --env), and
-ExecStart= with ${VARIABLES} expanded. Then it execs ExecStart (or --binary in its place).
+ExecStart= with ${VARIABLES} expanded, and drop-ins (--drop-in, their settings after the unit's):
+CapabilityBoundingSet= and AmbientCapabilities= of a capability list (the data plane's
+CAP_NET_ADMIN) are kept across the change of user and raised into the ambient set, as systemd
+does. Then it execs ExecStart (or --binary in its place).
 
 A call outside the filter kills the process (SCMP_ACT_KILL_PROCESS, SIGSYS), whatever
 SystemCallErrorNumber= says: stricter than systemd, so a path that passes here passes there.
 
 It runs as root with Debian's python3 (python3-seccomp):
-  unit_sandbox.py --unit deploy/fwsessiond.service --uid 61184 --gid 61184 \\
+  unit_sandbox.py --unit deploy/fwsessiond.service [--drop-in FILE]... --uid 61184 --gid 61184 \\
       [--binary PATH] [--env NAME=VALUE]... [--deny SYSCALL]... [--print-filter] [-- EXTRA ARGS]
 """
 import argparse
@@ -33,12 +36,23 @@ AF_MAX = 46  # Linux 6.x; every family at or above it is refused too
 FAMILIES = {"AF_UNIX": 1, "AF_LOCAL": 1, "AF_INET": 2, "AF_INET6": 10, "AF_NETLINK": 16, "AF_PACKET": 17}
 PROT_WRITE, PROT_EXEC, SHM_EXEC = 0x2, 0x4, 0o100000
 PR_CAPBSET_DROP, CAP_LAST_CAP = 24, 63
+PR_SET_KEEPCAPS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE = 8, 47, 2
+CAPABILITIES = {"CAP_NET_ADMIN": 12}
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
-def service_settings(unit_path):
-    """The [Service] section's assignments, in order (a key may repeat)."""
+def service_settings(unit_path, drop_ins=()):
+    """The [Service] section's assignments, in order (a key may repeat), the drop-ins' after the
+    unit's, as systemd reads them."""
+    settings = []
+    for path in (unit_path, *drop_ins):
+        settings += section_settings(path)
+    return settings
+
+
+def section_settings(path):
     settings, section = [], None
-    lines = open(unit_path, encoding="utf-8").read().replace("\\\n", " ").splitlines()
+    lines = open(path, encoding="utf-8").read().replace("\\\n", " ").splitlines()
     for line in lines:
         line = line.strip()
         if not line or line[0] in "#;":
@@ -142,9 +156,30 @@ def exec_start(settings, env, binary, extra):
     return argv + extra
 
 
+def raise_ambient(libc, capabilities):
+    """After the change of user (with KEEPCAPS): the capabilities permitted, effective and
+    inheritable, then raised into the ambient set, so the service keeps them across exec."""
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    mask = [0, 0]
+    for capability in capabilities:
+        mask[capability // 32] |= 1 << (capability % 32)
+    data = (Data * 2)(*[Data(m, m, m) for m in mask])
+    if libc.capset(ctypes.byref(Header(LINUX_CAPABILITY_VERSION_3, 0)), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+    for capability in capabilities:
+        if libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, capability, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "raising an ambient capability")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--unit", required=True)
+    parser.add_argument("--drop-in", action="append", default=[], help="a drop-in of the unit (its settings win)")
     parser.add_argument("--uid", type=int, required=True)
     parser.add_argument("--gid", type=int, required=True)
     parser.add_argument("--binary", help="run this instead of ExecStart='s program")
@@ -154,7 +189,7 @@ def main():
     parser.add_argument("extra", nargs="*", help="arguments appended to ExecStart")
     args = parser.parse_args()
 
-    settings = service_settings(args.unit)
+    settings = service_settings(args.unit, args.drop_in)
     allowed = allowed_syscalls(settings) - set(args.deny)
     if args.print_filter:
         print("\n".join(sorted(allowed)))
@@ -174,13 +209,21 @@ def main():
             resource.setrlimit(resource.RLIMIT_NOFILE, (min(int(nofile), hard), hard))
     os.umask(int(setting(settings, "UMask", "0022"), 8))
     os.chdir(setting(settings, "WorkingDirectory", "/"))
-    if setting(settings, "CapabilityBoundingSet", None) == "":
-        libc = ctypes.CDLL(None, use_errno=True)
+    libc = ctypes.CDLL(None, use_errno=True)
+    bounding = setting(settings, "CapabilityBoundingSet", None)
+    kept = {CAPABILITIES[name] for name in (bounding or "").split()}
+    if bounding is not None:
         for capability in range(CAP_LAST_CAP + 1):
-            libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)  # EINVAL past the kernel's last: fine
+            if capability not in kept:
+                libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)  # EINVAL past the kernel's last: fine
+    ambient = {CAPABILITIES[name] for name in (setting(settings, "AmbientCapabilities", "") or "").split()}
+    if ambient:
+        libc.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)
     os.setgroups([])
     os.setresgid(args.gid, args.gid, args.gid)
     os.setresuid(args.uid, args.uid, args.uid)
+    if ambient:
+        raise_ambient(libc, ambient)
 
     rules, _ = syscall_filter(allowed)
     restrictions = restriction_filter(settings)
