@@ -31,7 +31,8 @@ public struct FirewallService: Sendable {
         if traffic != nil { settings.decisionsCountTraffic = false }
         self.array = array
         pipeline = ChangePipeline(sinks: sinks, listener: listener, logger: logger)
-        let store = SessionStore(state: FirewallState(restoring: persisted, settings: settings), pipeline: pipeline, clock: clock)
+        let store = SessionStore(
+            state: FirewallState(restoring: persisted, settings: settings), pipeline: pipeline, clock: clock, traffic: traffic)
         self.store = store
         self.traffic = traffic
         traffic?.observeCounters { readings in Task { await store.recordTrafficCounters(readings) } }

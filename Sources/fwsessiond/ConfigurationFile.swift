@@ -80,7 +80,16 @@ enum ConfigurationFile {
             if let value = try seconds("pendingTimeoutSeconds") { configuration.settings.pendingTimeoutSeconds = value }
             if let value = try seconds("gracePeriodSeconds") { configuration.settings.gracePeriodSeconds = value }
             if let value = try seconds("bidirectionalWindowSeconds") { configuration.settings.bidirectionalWindowSeconds = value }
+            if let value = try seconds("approvalLifetimeSeconds") { configuration.settings.approvalLifetimeSeconds = value }
+            if let value = try seconds("minApprovalLifetimeSeconds") { configuration.settings.minApprovalLifetimeSeconds = value }
+            if let value = try seconds("maxApprovalLifetimeSeconds") { configuration.settings.maxApprovalLifetimeSeconds = value }
+            if let value = try seconds("approvalIdleTimeoutSeconds") { configuration.settings.approvalIdleTimeoutSeconds = value }
+            if let value = try seconds("sessionIdleTimeoutSeconds") { configuration.settings.sessionIdleTimeoutSeconds = value }
             try timers.rejectUnknownKeys()
+            let settings = configuration.settings
+            if let cap = settings.maxApprovalLifetimeSeconds, cap < settings.minApprovalLifetimeSeconds {
+                throw JSONFieldError(field: "timers.maxApprovalLifetimeSeconds", reason: "must not be below timers.minApprovalLifetimeSeconds")
+            }
         }
         if var tls = try root.optionalObject("tls") {
             configuration.tlsCertificatePath = try tls.optionalString("certificate")

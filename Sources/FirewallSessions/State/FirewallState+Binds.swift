@@ -16,6 +16,7 @@ extension FirewallState {
         changes.changes.append(.bindSaved(bind))
         changes.changes.append(.metadataSaved(metadata))
         changes.events.append(DomainEvent(kind: .bindCreated, sessionID: sessionID, bind: bind))
+        touchSession(sessionID, now: now, changes: &changes)
         return bind
     }
 
@@ -55,6 +56,7 @@ extension FirewallState {
         transition(&bind, to: .terminating, now: now)
         changes.changes.append(.bindSaved(bind))
         changes.events.append(DomainEvent(kind: .bindTerminating, sessionID: sessionID, bind: bind))
+        touchSession(sessionID, now: now, changes: &changes)
         return bind
     }
 
@@ -97,6 +99,7 @@ extension FirewallState {
         retainGrant(bind.grant)
         binds[bindID] = bind
         changes.changes.append(.bindSaved(bind))
+        touchSession(sessionID, now: now, changes: &changes)
         return bind
     }
 

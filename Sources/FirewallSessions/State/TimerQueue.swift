@@ -1,6 +1,6 @@
 import HeapModule
 
-/// Deadlines of pending-bind expiry and grace-period purges, earliest first.
+/// Deadlines of pending-bind expiry, approval and session expiry and grace-period purges, earliest first.
 ///
 /// Entries are checked lazily when due: an entry whose object changed state since it was queued is
 /// simply dropped, so nothing has to be removed from the heap when a bind is approved or closed.
@@ -9,6 +9,10 @@ struct TimerQueue: Sendable {
         case expirePendingBind(BindID)
         case purgeBind(BindID)
         case purgeSession(String)
+        /// An approval's lifetime or idle timeout may have run out.
+        case expireApproval(BindID)
+        /// A session's idle timeout may have run out.
+        case expireIdleSession(String)
     }
 
     struct Entry: Comparable, Sendable {
@@ -34,7 +38,12 @@ struct TimerQueue: Sendable {
 
     /// Removes and returns the next entry due at `now`, if any.
     mutating func popDue(at now: Timestamp) -> Action? {
+        popDueEntry(at: now)?.action
+    }
+
+    /// Removes and returns the next entry due at `now` with its deadline, if any.
+    mutating func popDueEntry(at now: Timestamp) -> Entry? {
         guard let first = heap.min, first.deadline <= now.seconds else { return nil }
-        return heap.removeMin().action
+        return heap.removeMin()
     }
 }
