@@ -157,6 +157,16 @@ public struct FirewallService: Sendable {
         return page
     }
 
+    /// Who holds an address: a page of the binds on exactly it and the wildcard bind on its port
+    /// (every bind on the port for a wildcard address), across sessions and (in an array) nodes.
+    public func binds(holding address: SocketAddress, transport: TransportProtocol?, page: PageRequest) async -> Page<Bind> {
+        let all = await visible(await store.binds(holding: address, transport: transport))
+        let after = page.after.map { after in all.firstIndex { $0.id.rawValue > after } ?? all.count } ?? 0
+        let items = Array(all[after...].prefix(page.limit))
+        let more = after + items.count < all.count
+        return Page(items: withTraffic(items), nextCursor: more ? items.last.map { PageRequest.cursor($0.id.rawValue) } : nil)
+    }
+
     /// Closes a bind.
     public func closeBind(sessionID: String, bindID: BindID) async throws(FirewallError) -> Bind {
         withTraffic(try await durable(store.mutate(forSession: sessionID) { state, now, changes throws(FirewallError) in

@@ -143,7 +143,16 @@ actor SessionStore {
         StoreStatistics(
             sessionsByState: Dictionary(uniqueKeysWithValues: SessionState.allCases.map { ($0, state.sessionCount($0)) }),
             bindsByState: Dictionary(uniqueKeysWithValues: BindState.allCases.map { ($0, state.bindCount($0)) }),
-            policyVersion: state.policyVersion)
+            policyVersion: state.policyVersion, mirroredSessions: array.mirror.totalSessionCount,
+            mirroredBinds: array.mirror.totalBindCount)
+    }
+
+    /// The binds holding an address, here and (in an array) on the other nodes.
+    func binds(holding address: SocketAddress, transport: TransportProtocol?) -> Durable<[Bind]> {
+        let mirrored = array.mirror.binds(holding: address, transport: transport)
+        return Durable(
+            value: (state.binds(holding: address, transport: transport) + mirrored).sorted { $0.id < $1.id },
+            ticket: visibleTicket)
     }
 }
 
@@ -161,4 +170,8 @@ public struct StoreStatistics: Sendable, Equatable {
     public var bindsByState: [BindState: Int]
     /// The current policy version.
     public var policyVersion: Int64
+    /// In an array: the other nodes' sessions and binds mirrored here (their lists answer for them too).
+    public var mirroredSessions = 0
+    /// See `mirroredSessions`.
+    public var mirroredBinds = 0
 }

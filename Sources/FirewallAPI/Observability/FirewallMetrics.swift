@@ -73,7 +73,8 @@ public final class FirewallMetrics: Sendable {
                 descriptor: Self.metric("events", unit: "total", "State-change events by type."), labels: [("type", kind.rawValue)]))
         })
         expiries = registry.makeCounter(
-            descriptor: Self.metric("bind_expiries", unit: "total", "Pending binds removed because nobody approved them in time."))
+            descriptor: Self.metric(
+                "bind_expiries", unit: "total", "Binds removed because nobody approved them in time or their approval ran out (lifetime, idle)."))
         revocations = registry.makeCounter(
             descriptor: Self.metric("bind_revocations", unit: "total", "Allowed binds sent back to pending by a policy change."))
         sessions = Dictionary(uniqueKeysWithValues: SessionState.allCases.map { state in

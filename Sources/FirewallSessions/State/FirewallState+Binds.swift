@@ -75,6 +75,21 @@ extension FirewallState {
         return Page(items: items, nextCursor: nil)
     }
 
+    /// Who holds an address: the bind on exactly `address` and the wildcard bind on its port (for a
+    /// wildcard address, every bind on the port), of `transport` or of both, in any session, by id.
+    /// Hash lookups in the address index, no scan.
+    public func binds(holding address: SocketAddress, transport: TransportProtocol?) -> [Bind] {
+        var ids: [BindID] = []
+        for protocolKind in transport.map({ [$0] }) ?? TransportProtocol.allCases {
+            if address.isWildcard {
+                ids += bindIndex.onPort(protocolKind, family: address.ip.family, port: address.port)
+            } else {
+                ids += [bindIndex.exact(protocolKind, address), bindIndex.wildcard(protocolKind, for: address)].compactMap { $0 }
+            }
+        }
+        return Set(ids).compactMap { binds[$0] }.sorted { $0.id < $1.id }
+    }
+
     /// IFWXConnection::SetIpFilter: sets, replaces or (nil) lifts an allowed bind's restriction.
     /// A pending bind has nothing to restrict yet: ERROR_INVALID_STATE.
     public mutating func setIPFilter(
