@@ -70,6 +70,7 @@ public enum FirewallRoutes {
             Route("GET", "/readyz", "ready", access: .open, health.ready),
             Route("GET", "/metrics", "metrics", scrape.scrape),
             Route("GET", "/ui", "statusPage", access: .open, StatusPageHandler().page),
+            Route("GET", "/", "statusPageRedirect", access: .open, StatusPageHandler().redirect),
             Route("GET", "/events", "streamEvents", query: ["sessionId", "types", "lastEventId"], stream.stream),
         ]
     }

@@ -246,7 +246,7 @@ class Client:
                 request_headers["Content-Type"] = content_type
         request_headers.update(headers or {})
         response = self.server.http.request(
-            method, self.server.base + path, data=data, headers=request_headers, timeout=30)
+            method, self.server.base + path, data=data, headers=request_headers, timeout=30, allow_redirects=False)
         assert response.status_code == expect, \
             f"{method} {path}: expected {expect}, got {response.status_code}: {response.text[:500]}"
         self.contract.check(method, path.split("?")[0], response, request_json=json_body)
@@ -320,6 +320,8 @@ def test_metrics_and_status_page(api):
     page = api.call("GET", "/ui", 200)
     assert page.text.lstrip().lower().startswith("<!doctype html>")
     api.call("GET", "/ui?token=x", 400)
+    assert api.call("GET", "/", 302).headers["Location"] == "/ui"
+    api.call("GET", "/?token=x", 400)
 
 
 def test_event_stream(server, contract):

@@ -56,8 +56,14 @@ public final class FirewallMetrics: Sendable {
     }
 
     /// Creates the metrics, every labelled series known up front, so all appear from the first scrape.
-    public init() {
+    /// `buildInfo` labels `fwsessiond_build_info` (version, libraries), whose value is always 1.
+    public init(buildInfo: [(String, String)] = []) {
         let registry = registry
+        if !buildInfo.isEmpty {
+            registry.makeGauge(
+                descriptor: Self.metric("build_info", "The build: version and the libraries it runs on; always 1."), labels: buildInfo
+            ).set(Int64(1))
+        }
         hresults = Dictionary(uniqueKeysWithValues: HResult.all.map { hresult in
             (hresult, registry.makeCounter(
                 descriptor: Self.metric("hresults", unit: "total", "Answers by HRESULT."), labels: [("hresult", hresult.name)]))
@@ -200,6 +206,6 @@ public final class FirewallMetrics: Sendable {
         for (state, gauge) in sessions { gauge.set(Int64(statistics.sessionsByState[state] ?? 0)) }
         for (state, gauge) in binds { gauge.set(Int64(statistics.bindsByState[state] ?? 0)) }
         policyVersion.set(statistics.policyVersion)
-        return registry.emitToBuffer()
+        return registry.emitToBuffer() + Array(ProcessMetrics.render().utf8)
     }
 }
