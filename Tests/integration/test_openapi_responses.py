@@ -97,7 +97,7 @@ class Contract:
 
     def template_for(self, path: str):
         """The path template matching a concrete path (literal segments win over parameters)."""
-        parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/")]
+        parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/")] if path != "/" else []
         best = None
         for template, segments in self.templates:
             if len(segments) != len(parts):
@@ -175,7 +175,7 @@ class Contract:
             problems = self.errors(request_json, schema_pointer)
             assert not problems, f"{label}: a request the server accepted violates the request schema:\n  " + \
                 "\n  ".join(problems)
-        outcome = "ok" if status.startswith("2") else "error"
+        outcome = "ok" if status[0] in "23" else "error"
         self.exercised.setdefault(operation["operationId"], set()).add(outcome)
         return response
 
