@@ -222,3 +222,25 @@ def check_permission_messages(prefix, tmp_path):
                          capture_output=True, text=True, timeout=30)
     assert run.returncode != 0
     assert "permission denied" in run.stderr.lower() and str(tmp_path / "locked") in run.stderr, run.stderr
+
+
+# --------------------------------------------------------------------------- who holds an address
+
+def test_who_holds_an_address_across_sessions(server):
+    for session in ("ftp", "voip", "other"):
+        server.create_session(id=session)
+    specific = server.create_bind("ftp", "tcp", "203.0.113.10:21")
+    wildcard = server.create_bind("voip", "udp", "0.0.0.0:21")
+    elsewhere = server.create_bind("other", "tcp", "203.0.113.11:21")
+    server.create_bind("other", "tcp", "203.0.113.10:2121")
+    ids = lambda query: [b["id"] for b in server.get("/binds?" + query).json()["items"]]
+    assert ids("address=203.0.113.10:21") == [specific["id"], wildcard["id"]], "the exact bind and the wildcard on its port"
+    assert ids("address=203.0.113.10:21&protocol=tcp") == [specific["id"]]
+    assert ids("address=0.0.0.0:21&protocol=tcp") == [specific["id"], elsewhere["id"]], "a wildcard address: every bind on the port"
+    assert ids("address=%5B%3A%3A%5D%3A21") == [], "IPv6 is another family"
+    assert ids("address=198.51.100.1:21&protocol=udp") == [wildcard["id"]]
+    first = server.get("/binds?address=0.0.0.0:21&limit=1").json()
+    assert [b["id"] for b in first["items"]] == [specific["id"]] and first["nextCursor"]
+    rest = server.get(f"/binds?address=0.0.0.0:21&limit=1&cursor={first['nextCursor']}").json()
+    assert [b["id"] for b in rest["items"]] == [wildcard["id"]]
+    assert_problem(server.get("/binds?protocol=tcp"), 400, "E_INVALIDARG", field="address")

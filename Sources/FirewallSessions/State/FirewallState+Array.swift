@@ -178,8 +178,6 @@ extension FirewallState {
             insertBind(bind)
         }
         timers = TimerQueue()
-        approvalTimers = [:]
-        sessionTimers = [:]
     }
 
     /// Forgets mirrored sessions (and their binds): their shard was adopted or this node took them.

@@ -21,9 +21,9 @@ public struct IdleChecks: Sendable, Equatable {
 /// normal change path: an expired approval is removed (`bind.expired`), so the data plane closes
 /// it; an expired session ends like a deleted one (`session.expired`, then its binds terminate).
 ///
-/// Each approval and session has at most one live timer entry (`approvalTimers`, `sessionTimers`):
-/// traffic and renewals only move the deadline in the bind or session, and the entry, when due,
-/// looks again and queues itself at the new deadline. Nothing on the decision path touches the timers.
+/// Each approval and session has at most one live timer entry (`TimerQueue.scheduleOnce`): traffic
+/// and renewals only move the deadline in the bind or session, and the entry, when due, looks again
+/// and queues itself at the new deadline. Nothing on the decision path touches the timers.
 extension FirewallState {
     // MARK: Approvals
 
@@ -59,20 +59,15 @@ extension FirewallState {
         }
     }
 
-    /// Queues the expiry of an allowed bind's approval, unless an entry at or before its deadline
-    /// is queued already (that one looks again when due).
+    /// Queues the expiry of an allowed bind's approval.
     mutating func scheduleApprovalExpiry(_ bind: Bind) {
         guard bind.state == .allowed, let deadline = bind.grant?.expiresAt else { return }
-        if let queued = approvalTimers[bind.id], queued <= deadline.seconds { return }
-        approvalTimers[bind.id] = deadline.seconds
-        timers.schedule(.expireApproval(bind.id), at: deadline)
+        timers.scheduleOnce(.expireApproval(bind.id), at: deadline)
     }
 
     /// An approval's entry is due: expire it, queue it again at a deadline that moved, or (idle,
     /// with a data plane) hold it for a reading of the kernel's counters.
-    mutating func approvalTimerFired(_ id: BindID, deadline: Double, now: Timestamp, changes: inout ChangeSet) {
-        guard approvalTimers[id] == deadline else { return }
-        approvalTimers[id] = nil
+    mutating func approvalTimerFired(_ id: BindID, now: Timestamp, changes: inout ChangeSet) {
         guard let bind = binds[id], bind.state == .allowed, let grant = bind.grant, let expiresAt = grant.expiresAt else { return }
         if expiresAt > now {
             scheduleApprovalExpiry(bind)
@@ -103,19 +98,15 @@ extension FirewallState {
         changes.changes.append(.sessionSaved(session))
     }
 
-    /// Queues a session's idle expiry, unless an entry at or before its deadline is queued already.
+    /// Queues a session's idle expiry.
     mutating func scheduleSessionExpiry(_ session: Session) {
         guard session.state == .active, let deadline = session.expiresAt else { return }
-        if let queued = sessionTimers[session.id], queued <= deadline.seconds { return }
-        sessionTimers[session.id] = deadline.seconds
-        timers.schedule(.expireIdleSession(session.id), at: deadline)
+        timers.scheduleOnce(.expireIdleSession(session.id), at: deadline)
     }
 
     /// A session's entry is due: traffic its binds accepted since moves the deadline on; with a
     /// data plane the kernel's counters of its allowed binds are read first; else it expires.
-    mutating func sessionTimerFired(_ id: String, deadline: Double, now: Timestamp, changes: inout ChangeSet) {
-        guard sessionTimers[id] == deadline else { return }
-        sessionTimers[id] = nil
+    mutating func sessionTimerFired(_ id: String, now: Timestamp, changes: inout ChangeSet) {
         guard var session = sessions[id], session.state == .active, let expiresAt = session.expiresAt else { return }
         if expiresAt > now {
             scheduleSessionExpiry(session)

@@ -101,7 +101,7 @@ extension FirewallState {
         session.state = .terminating
         session.terminatingAt = now
         session.expiresAt = nil
-        sessionTimers[id] = nil
+        timers.forget(.expireIdleSession(id))
         sessionCounts[.active, default: 0] -= 1
         sessionCounts[.terminating, default: 0] += 1
         sessions[id] = session
@@ -135,7 +135,7 @@ extension FirewallState {
             changes.events.append(DomainEvent(kind: .bindRemoved, sessionID: id, bind: bind))
         }
         sessions[id] = nil
-        sessionTimers[id] = nil
+        timers.forget(.expireIdleSession(id))
         sessionOrder.remove(sequence: session.sequence)
         sessionCounts[session.state, default: 0] -= 1
         changes.changes.append(.sessionRemoved(id: id))

@@ -7,9 +7,11 @@ extension FirewallState {
         while let entry = timers.popDueEntry(at: now) {
             switch entry.action {
             case .expireApproval(let id):
-                approvalTimerFired(id, deadline: entry.deadline, now: now, changes: &changes)
+                guard timers.takeLive(entry) else { continue }
+                approvalTimerFired(id, now: now, changes: &changes)
             case .expireIdleSession(let id):
-                sessionTimerFired(id, deadline: entry.deadline, now: now, changes: &changes)
+                guard timers.takeLive(entry) else { continue }
+                sessionTimerFired(id, now: now, changes: &changes)
             case .expirePendingBind(let id):
                 guard let bind = binds[id], bind.state == .pending,
                     bind.pendingSince.adding(settings.pendingTimeoutSeconds) <= now

@@ -26,10 +26,6 @@ public struct FirewallState: Sendable {
     var rules: [AccessRule] = []
     var evaluator: RuleEvaluator
     var timers = TimerQueue()
-    /// The deadline of the one live timer entry of each approval or session that can expire
-    /// (`FirewallState+Lifetimes.swift`); other entries for it are stale and dropped when due.
-    var approvalTimers: [BindID: Double] = [:]
-    var sessionTimers: [String: Double] = [:]
     /// Approvals and sessions whose idle time ran out while a data plane counts the traffic: they
     /// wait for a fresh reading of the kernel's counters before they expire.
     var idleChecks = IdleChecks()
@@ -195,7 +191,7 @@ public struct FirewallState: Sendable {
         bindCounts[bind.state, default: 0] -= 1
         recentPeers[id] = nil
         dirtyCounters.remove(id)
-        approvalTimers[id] = nil
+        timers.forget(.expireApproval(id))
         if bind.state == .pending { sessions[bind.sessionID]?.pendingBindCount -= 1 }
         if bind.state == .allowed { releaseGrant(bind.grant) }
         if var session = sessions[bind.sessionID], let index = session.bindIDs.firstIndex(of: id) {

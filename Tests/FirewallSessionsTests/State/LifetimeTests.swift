@@ -91,6 +91,24 @@ struct LifetimeTests {
         #expect(world.bind(id) == nil)
     }
 
+    @Test("renewals and traffic leave one live timer entry per approval, however often they move its deadline")
+    func oneLiveEntry() throws {
+        var (world, id) = try Self.world { $0.approvalIdleTimeoutSeconds = 30 }
+        try world.retroactiveAllowBind(sessionID: "s1", Self.request(lifetime: 600))
+        let queued = world.state.timers.count
+        for second in 1...200 {
+            world.advance(to: Double(second))
+            try world.retroactiveAllowBind(sessionID: "s1", Self.request(lifetime: 600))
+            #expect(try world.decide(from: "198.51.100.7:5060", to: "203.0.113.10:40000").verdict == .accept)
+        }
+        #expect(world.state.timers.count <= queued + 1)
+        #expect(world.bind(id)?.expiresAt == t0.adding(230))
+        world.advance(to: 229)
+        #expect(world.bind(id)?.state == .allowed)
+        world.advance(to: 230)
+        #expect(world.bind(id) == nil)
+    }
+
     @Test("a renewal may shorten the lifetime")
     func renewalShortens() throws {
         var (world, id) = try Self.world()
