@@ -5,8 +5,9 @@ Creating a million binds through the API takes minutes of durable commits; this 
 the server's own store would have written, in one transaction, in seconds. The server then loads
 them at start like any database it wrote itself.
 
-The schema is a copy of migration 0001_initial (Sources/FirewallPersistence/SQLite/Migrations.swift)
-and the column formats follow SQLiteBatchWriter.swift and SQLiteLoader.swift:
+The schema is a copy of migrations 0001_initial and 0002_lifetimes
+(Sources/FirewallPersistence/SQLite/Migrations.swift) and the column formats follow
+SQLiteBatchWriter.swift and SQLiteLoader.swift:
 
 - sessions: id, sequence (creation order, shared counter), client_address (IP text),
   client_type ('firewall-client'), machine_name, user_name, user_groups (JSON array text),
@@ -14,11 +15,13 @@ and the column formats follow SQLiteBatchWriter.swift and SQLiteLoader.swift:
 - binds: id (INTEGER, the number of `b-N`, from the same counter), session_id, protocol ('tcp'),
   address ('A.B.C.D:PORT'), state ('allowed' or 'pending'), protocol_guid (lower-case GUID text,
   NULL when pending), flags (0, NULL when pending), ip_filter / ip_filter_id (NULL), created_at,
-  pending_since, allowed_at (NULL when pending), terminating_at (NULL), accepted, discarded (0);
+  pending_since, allowed_at (NULL when pending), terminating_at (NULL), accepted, discarded (0),
+  expires_at, idle_timeout, last_active_at (NULL: approvals without an end; the idle clock starts at
+  allowed_at); sessions' expires_at (NULL) likewise;
 - rules: one allow rule 'r-1' at position 1 for the built-in FTP protocol and All Users
   (protocols 'only <guid>', users '["All Users"]'), so RetroactiveAllowBind succeeds;
 - metadata: policy_version (2: the rule raised it from 1) and last_sequence (the highest id used);
-- schema_migrations: '0001_initial'.
+- schema_migrations: '0001_initial', '0002_lifetimes'.
 
 Bind k (0-based) has address 198.18.0.0/15 (RFC 2544's benchmarking range) + k // 50000, port
 10000 + k % 50000, and belongs to session k // (binds / sessions). `bench/run` checks before it
@@ -95,8 +98,15 @@ CREATE TABLE metadata (
     value INTEGER NOT NULL
 );
 """
+# Migration 0002_lifetimes, verbatim.
+SCHEMA_0002 = """
+ALTER TABLE binds ADD COLUMN expires_at REAL;
+ALTER TABLE binds ADD COLUMN idle_timeout REAL;
+ALTER TABLE binds ADD COLUMN last_active_at REAL;
+ALTER TABLE sessions ADD COLUMN expires_at REAL;
+"""
 MIGRATIONS_TABLE = "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
-MIGRATIONS = ["0001_initial"]
+MIGRATIONS = ["0001_initial", "0002_lifetimes"]
 
 BINDS_PER_ADDRESS = 50_000
 
@@ -122,7 +132,7 @@ def schema_rows(connection: sqlite3.Connection) -> list:
 
 def print_schema() -> None:
     connection = sqlite3.connect(":memory:")
-    connection.executescript(MIGRATIONS_TABLE + ";" + SCHEMA_0001)
+    connection.executescript(MIGRATIONS_TABLE + ";" + SCHEMA_0001 + SCHEMA_0002)
     print(json.dumps({"tables": schema_rows(connection), "migrations": MIGRATIONS}))
 
 
@@ -139,7 +149,7 @@ def seed(path: str, sessions: int, binds: int, state: str, prefix: str, bare_ses
     connection.execute("PRAGMA synchronous = OFF")
     connection.execute("BEGIN")
     connection.execute(MIGRATIONS_TABLE)
-    for statement in SCHEMA_0001.split(";"):
+    for statement in (SCHEMA_0001 + SCHEMA_0002).split(";"):
         if statement.strip():
             connection.execute(statement)
     connection.executemany("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",

@@ -8,7 +8,12 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <poll.h>
 #include <microhttpd.h>
+
+#ifndef POLLRDHUP
+#define POLLRDHUP 0x2000 /* Linux: the peer closed its end (glibc defines it only with _GNU_SOURCE) */
+#endif
 
 /// The shape of an MHD_OPTION_URI_LOG_CALLBACK function, which microhttpd.h does not name.
 typedef void *(*fws_mhd_uri_log_callback)(void *cls, const char *uri, struct MHD_Connection *connection);
@@ -38,11 +43,34 @@ static inline uint16_t fws_mhd_bound_port(struct MHD_Daemon *daemon) {
     return info == NULL ? 0 : info->port;
 }
 
+/// MHD_get_daemon_info is variadic; this returns the listening socket, or -1.
+static inline int fws_mhd_listen_fd(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    return info == NULL ? -1 : (int)info->listen_fd;
+}
+/// MHD_get_daemon_info is variadic; this returns the daemon's open connections (0 when unknown).
+static inline unsigned int fws_mhd_connection_count(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info == NULL ? 0 : info->num_connections;
+}
 /// MHD_get_connection_info is variadic; this returns the client's address, or NULL.
 static inline const struct sockaddr *fws_mhd_client_address(struct MHD_Connection *connection) {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     return info == NULL ? NULL : info->client_addr;
+}
+/// MHD_get_connection_info is variadic; this returns the connection's socket, or -1.
+static inline int fws_mhd_connection_fd(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info == NULL ? -1 : (int)info->connect_fd;
+}
+/// POLLRDHUP needs _GNU_SOURCE, which the Swift Glibc module does not define: 1 when the peer of
+/// `fd` has closed its end (or the socket failed), without waiting; 0 otherwise.
+static inline int fws_socket_peer_closed(int fd) {
+    struct pollfd entry = { .fd = fd, .events = POLLRDHUP, .revents = 0 };
+    if (poll(&entry, 1, 0) <= 0) return 0;
+    return (entry.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 /// MHD_get_connection_info is variadic; this returns the connection's gnutls session (NULL without TLS).
 static inline void *fws_mhd_tls_session(struct MHD_Connection *connection) {

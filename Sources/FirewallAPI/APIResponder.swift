@@ -12,7 +12,10 @@ import Glibc
 /// role, runs the handler, turns every failure into problem+json, and writes the access log.
 public final class APIResponder: HTTPResponder {
     private let router: Router
-    private let authenticator: Authenticator
+    /// Replaced whole on a reload (SIGHUP): a request sees the old tokens or the new ones.
+    private let authenticator: Mutex<Authenticator>
+    /// Starts this process's request ids: the start time in seconds, base 36.
+    private let idPrefix = String(UInt64(Timestamp.now().seconds), radix: 36)
     private let logger: Logger
     private let accessLog: Logger
     private let nextRequestID = Atomic<UInt64>(0)
@@ -24,7 +27,7 @@ public final class APIResponder: HTTPResponder {
         logger: Logger
     ) {
         router = Router(routes: routes)
-        self.authenticator = authenticator
+        self.authenticator = Mutex(authenticator)
         self.metrics = metrics
         self.logger = logger
         var accessLog = logger
@@ -32,19 +35,24 @@ public final class APIResponder: HTTPResponder {
         self.accessLog = accessLog
     }
 
+    /// Takes new tokens (a reload); requests already past the token check keep their caller.
+    public func replaceAuthenticator(_ authenticator: Authenticator) {
+        self.authenticator.withLock { $0 = authenticator }
+    }
+
     /// The routes served, for the contract test against openapi.yaml.
     public var routes: [Route] { router.routes }
 
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
         let started = Self.monotonicSeconds()
-        let requestID = nextRequestID.wrappingAdd(1, ordering: .relaxed).newValue
+        let requestID = Self.requestID(sentIn: request) ?? nextID()
         var route: Route?
         var principal: Principal?
         let answer: APIResponse
         do {
             let (matched, parameters) = try match(request)
             route = matched
-            principal = try authorize(request, for: matched)
+            principal = try authorize(request, for: matched, caller: &principal)
             let query = try QueryParameters(request.query)
             try query.allowOnly(matched.queryParameters)
             let apiRequest = APIRequest(
@@ -70,20 +78,50 @@ public final class APIResponder: HTTPResponder {
         metrics?.recordRequest(
             route: route?.template ?? "unmatched", method: route?.method ?? "other", status: answer.http.status,
             hresult: answer.hresult, duration: .nanoseconds(Int64(elapsed * 1e9)))
-        if accessLog.logLevel <= .info {
-            accessLog.info(
-                "request",
-                metadata: [
-                    "request.id": "\(requestID)",
-                    "http.method": "\(request.method)",
-                    "http.route": "\(route?.template ?? "-")",
-                    "http.status": "\(answer.http.status)",
-                    "hresult": "\(answer.hresult.name)",
-                    "latency.ms": "\(Self.milliseconds(elapsed))",
-                    "token": "\(principal?.name ?? "-")",
-                ])
-        }
-        return answer.http
+        logAccess(
+            requestID: requestID, method: request.method, route: route?.template, status: answer.http.status,
+            hresult: answer.hresult, latency: elapsed, token: principal?.name, client: request.remoteAddress)
+        var http = answer.http
+        http.headers.add(name: "X-Request-Id", value: requestID)
+        return http
+    }
+
+    /// One access line: request id, method, route template, status, HRESULT, latency, the token's
+    /// name (never the token) and the client's address.
+    private func logAccess(
+        requestID: String, method: String, route: String?, status: Int, hresult: HResult, latency: Double?, token: String?,
+        client: String?, level: Logger.Level = .info, reason: String? = nil
+    ) {
+        guard accessLog.logLevel <= level else { return }
+        var metadata: Logger.Metadata = [
+            "request.id": "\(requestID)",
+            "http.method": "\(method)",
+            "http.route": "\(route ?? "-")",
+            "http.status": "\(status)",
+            "hresult": "\(hresult.name)",
+            "latency.ms": "\(latency.map(Self.milliseconds) ?? "0.000")",
+            "token": "\(token ?? "-")",
+            "client.address": "\(client ?? "-")",
+        ]
+        if let reason { metadata["reason"] = "\(reason)" }
+        accessLog.log(level: level, "request", metadata: metadata)
+    }
+
+    /// A request id the client sent (`X-Request-Id`, so its own logs and ours line up), when it is
+    /// a plain token of at most 64 characters; anything else is replaced by one of ours.
+    private static func requestID(sentIn request: HTTPRequest) -> String? {
+        guard let sent = request.headers["X-Request-Id"], (1...64).contains(sent.utf8.count),
+            sent.utf8.allSatisfy({ byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == 0x2D || byte == 0x2E || byte == 0x5F || byte == 0x3A
+            })
+        else { return nil }
+        return sent
+    }
+
+    /// Ours: this process's start (so ids differ across restarts) and a counter.
+    private func nextID() -> String {
+        "\(idPrefix)-\(nextRequestID.wrappingAdd(1, ordering: .relaxed).newValue)"
     }
 
     /// The route for the request, or the 404/405/400 that explains why there is none.
@@ -104,8 +142,10 @@ public final class APIResponder: HTTPResponder {
 
     /// The caller's principal: 401 without a valid token, 403 when the role does not permit the route
     /// or, without tokens, when the request may come from a web page rather than from this machine.
-    private func authorize(_ request: HTTPRequest, for route: Route) throws(APIError) -> Principal? {
+    /// `caller` is set as soon as the token is known, so a 403 still names it in the access log.
+    private func authorize(_ request: HTTPRequest, for route: Route, caller: inout Principal?) throws(APIError) -> Principal? {
         guard route.access != .open else { return nil }
+        let authenticator = self.authenticator.withLock { $0 }
         if !authenticator.isEnabled,
             let refusal = LoopbackRequestCheck.refusal(
                 host: request.headers["Host"], origin: request.headers["Origin"],
@@ -121,6 +161,7 @@ public final class APIResponder: HTTPResponder {
                 failure == .missing ? "a bearer token is required (Authorization: Bearer <token>)" : "the bearer token is not valid",
                 headers: [(name: "WWW-Authenticate", value: challenge)])
         case .success(let principal):
+            caller = principal
             guard principal.role.permits(route.access) else {
                 throw APIError(
                     status: 403, .E_ACCESSDENIED,
@@ -131,21 +172,39 @@ public final class APIResponder: HTTPResponder {
     }
 
     public func reject(_ rejection: HTTPRejection, method: String, path: String) -> HTTPResponse {
-        let instance = String(path.prefix(256))
+        reject(rejection, method: method, path: path, remoteAddress: nil)
+    }
+
+    /// The problem+json answer to a request the HTTP layer refused, with its access line (a mutual
+    /// TLS refusal at notice level: someone without a valid certificate knocked) and request id.
+    public func reject(_ rejection: HTTPRejection, method: String, path: String, remoteAddress: String?) -> HTTPResponse {
+        let error = Self.problem(for: rejection)
+        var response = error.response(instance: String(path.prefix(256)))
+        let requestID = nextID()
+        let refusedCertificate = rejection == .clientCertificateRejected
+        logAccess(
+            requestID: requestID, method: method, route: nil, status: response.status, hresult: error.hresult, latency: nil,
+            token: nil, client: remoteAddress, level: refusedCertificate ? .notice : .info,
+            reason: refusedCertificate ? "client certificate missing or not signed by the configured CA" : nil)
+        response.headers.add(name: "X-Request-Id", value: requestID)
+        return response
+    }
+
+    private static func problem(for rejection: HTTPRejection) -> APIError {
         switch rejection {
         case .bodyTooLarge(let limit):
             return APIError(status: 413, .E_INVALIDARG, "the request body is larger than the limit of \(limit) bytes")
-                .response(instance: instance)
         case .shuttingDown:
             return APIError(
-                status: 503, .FWX_E_TERMINATING, "the server is shutting down", headers: [(name: "Retry-After", value: "1")]
-            ).response(instance: instance)
+                status: 503, .FWX_E_TERMINATING, "the server is shutting down", headers: [(name: "Retry-After", value: "1")])
         case .clientCertificateRejected:
-            return APIError(
-                status: 403, .E_ACCESSDENIED, "a client certificate signed by the configured CA is required"
-            ).response(instance: instance)
+            return APIError(status: 403, .E_ACCESSDENIED, "a client certificate signed by the configured CA is required")
+        case .requestTargetTooLong(let limit):
+            return APIError(status: 414, .E_INVALIDARG, "the request target (path and query) is longer than the limit of \(limit) bytes")
+        case .headerFieldsTooLarge(let limit):
+            return APIError(status: 431, .E_INVALIDARG, "the request's header fields are larger than the limit of \(limit) bytes")
         @unknown default:
-            return APIError(status: 400, .E_INVALIDARG, "the request was refused").response(instance: instance)
+            return APIError(status: 400, .E_INVALIDARG, "the request was refused")
         }
     }
 

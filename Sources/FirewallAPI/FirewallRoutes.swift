@@ -18,6 +18,7 @@ public enum FirewallRoutes {
         let health = HealthHandlers(service: service)
         let scrape = MetricsHandler(service: service, metrics: metrics)
         let stream = EventsHandler(hub: events)
+        let lookups = LookupHandlers(service: service)
         let paging: Set<String> = ["limit", "cursor"]
         return [
             Route("POST", "/sessions", "createSession", access: .filter, sessions.create),
@@ -33,6 +34,9 @@ public enum FirewallRoutes {
             Route("DELETE", "/sessions/{id}/binds/{bindId}/ip-filter", "liftBindIpFilter", access: .filter, binds.liftIPFilter),
 
             Route("POST", "/sessions/{id}/retroactive-binds", "retroactiveAllowBind", access: .filter, retroactive.allow),
+
+            Route("GET", "/binds", "findBindsByAddress", query: paging.union(["address", "protocol"]), lookups.bindsHolding),
+            Route("GET", "/summary", "getSummary", lookups.summary),
 
             Route("POST", "/decisions", "decide", access: .filter, decisions.decide),
             Route("POST", "/decisions/batch", "decideBatch", access: .filter, decisions.decideBatch),
@@ -66,6 +70,7 @@ public enum FirewallRoutes {
             Route("GET", "/readyz", "ready", access: .open, health.ready),
             Route("GET", "/metrics", "metrics", scrape.scrape),
             Route("GET", "/ui", "statusPage", access: .open, StatusPageHandler().page),
+            Route("GET", "/", "statusPageRedirect", access: .open, StatusPageHandler().redirect),
             Route("GET", "/events", "streamEvents", query: ["sessionId", "types", "lastEventId"], stream.stream),
         ]
     }

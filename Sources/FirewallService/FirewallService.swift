@@ -31,7 +31,8 @@ public struct FirewallService: Sendable {
         if traffic != nil { settings.decisionsCountTraffic = false }
         self.array = array
         pipeline = ChangePipeline(sinks: sinks, listener: listener, logger: logger)
-        let store = SessionStore(state: FirewallState(restoring: persisted, settings: settings), pipeline: pipeline, clock: clock)
+        let store = SessionStore(
+            state: FirewallState(restoring: persisted, settings: settings), pipeline: pipeline, clock: clock, traffic: traffic)
         self.store = store
         self.traffic = traffic
         traffic?.observeCounters { readings in Task { await store.recordTrafficCounters(readings) } }
@@ -154,6 +155,16 @@ public struct FirewallService: Sendable {
         })
         page.items = withTraffic(page.items)
         return page
+    }
+
+    /// Who holds an address: a page of the binds on exactly it and the wildcard bind on its port
+    /// (every bind on the port for a wildcard address), across sessions and (in an array) nodes.
+    public func binds(holding address: SocketAddress, transport: TransportProtocol?, page: PageRequest) async -> Page<Bind> {
+        let all = await visible(await store.binds(holding: address, transport: transport))
+        let after = page.after.map { after in all.firstIndex { $0.id.rawValue > after } ?? all.count } ?? 0
+        let items = Array(all[after...].prefix(page.limit))
+        let more = after + items.count < all.count
+        return Page(items: withTraffic(items), nextCursor: more ? items.last.map { PageRequest.cursor($0.id.rawValue) } : nil)
     }
 
     /// Closes a bind.

@@ -12,6 +12,9 @@ actor SessionStore {
     var state: FirewallState
     let pipeline: ChangePipeline
     let clock: @Sendable () -> Timestamp
+    /// With a data plane: where binds' counters are read before an approval or session expires
+    /// for lack of traffic.
+    let traffic: (any TrafficCounterSource)?
     var timerTask: Task<Void, Never>?
     private var lastPeerPrune: Timestamp
     /// The ticket of the newest change that reads must not run ahead of. Counter flushes do not
@@ -25,10 +28,14 @@ actor SessionStore {
     static let countersPerFlush = 1_000
 
     /// Builds the store over a restored state.
-    init(state: FirewallState, pipeline: ChangePipeline, clock: @escaping @Sendable () -> Timestamp) {
+    init(
+        state: FirewallState, pipeline: ChangePipeline, clock: @escaping @Sendable () -> Timestamp,
+        traffic: (any TrafficCounterSource)? = nil
+    ) {
         self.state = state
         self.pipeline = pipeline
         self.clock = clock
+        self.traffic = traffic
         lastPeerPrune = clock()
         visibleTicket = pipeline.latestTicket
     }
@@ -42,9 +49,14 @@ actor SessionStore {
     /// after a restart run at once.
     func startTimers() {
         guard timerTask == nil else { return }
+        let traffic = traffic
         timerTask = Task { [weak self] in
             while !Task.isCancelled {
                 guard let delay = await self?.tick() else { return }
+                // Idle approvals and sessions wait for the kernel's counters, read outside the actor.
+                if let traffic, let checks = await self?.takeIdleChecks(), !checks.isEmpty {
+                    await self?.confirmIdle(checks, readings: Array(traffic.counters(of: checks.binds).values))
+                }
                 try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
             }
         }
@@ -71,6 +83,14 @@ actor SessionStore {
         }
         let untilNext = state.nextDeadline.map { $0.seconds - clock().seconds } ?? 1
         return min(max(untilNext, 0.01), 1)
+    }
+
+    private func takeIdleChecks() -> IdleChecks { state.takeIdleChecks() }
+
+    private func confirmIdle(_ checks: IdleChecks, readings: [BindCounters]) {
+        var changes = ChangeSet()
+        state.confirmIdle(checks, readings: readings, now: clock(), changes: &changes)
+        commit(changes)
     }
 
     private func flushCounters(limit: Int) {
@@ -113,7 +133,7 @@ actor SessionStore {
 
     /// Counters read from the kernel become the binds' counters.
     func recordTrafficCounters(_ readings: [BindCounters]) {
-        state.recordTrafficCounters(readings)
+        state.recordTrafficCounters(readings, now: clock())
     }
 
     // MARK: Gauges
@@ -123,7 +143,16 @@ actor SessionStore {
         StoreStatistics(
             sessionsByState: Dictionary(uniqueKeysWithValues: SessionState.allCases.map { ($0, state.sessionCount($0)) }),
             bindsByState: Dictionary(uniqueKeysWithValues: BindState.allCases.map { ($0, state.bindCount($0)) }),
-            policyVersion: state.policyVersion)
+            policyVersion: state.policyVersion, mirroredSessions: array.mirror.totalSessionCount,
+            mirroredBinds: array.mirror.totalBindCount)
+    }
+
+    /// The binds holding an address, here and (in an array) on the other nodes.
+    func binds(holding address: SocketAddress, transport: TransportProtocol?) -> Durable<[Bind]> {
+        let mirrored = array.mirror.binds(holding: address, transport: transport)
+        return Durable(
+            value: (state.binds(holding: address, transport: transport) + mirrored).sorted { $0.id < $1.id },
+            ticket: visibleTicket)
     }
 }
 
@@ -141,4 +170,8 @@ public struct StoreStatistics: Sendable, Equatable {
     public var bindsByState: [BindState: Int]
     /// The current policy version.
     public var policyVersion: Int64
+    /// In an array: the other nodes' sessions and binds mirrored here (their lists answer for them too).
+    public var mirroredSessions = 0
+    /// See `mirroredSessions`.
+    public var mirroredBinds = 0
 }

@@ -29,6 +29,9 @@ public struct HTTPHeaders: Sendable, Sequence {
     /// The number of fields, counting repeated names separately.
     public var count: Int { fields.count }
 
+    /// The size of the fields as sent: each name and value with `": "` and CRLF.
+    public var byteCount: Int { fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 } }
+
     /// Makes room for `capacity` fields, so collecting a request's headers reallocates at most once.
     mutating func reserveCapacity(_ capacity: Int) {
         fields.reserveCapacity(capacity)

@@ -9,4 +9,10 @@ public enum HTTPRejection: Sendable, Equatable {
     /// Mutual TLS is configured and the client sent no certificate, or one the CA did not sign
     /// (answer 403).
     case clientCertificateRejected
+    /// The request target (path and query) is longer than
+    /// ``HTTPServerConfiguration/maxRequestTargetBytes`` (answer 414).
+    case requestTargetTooLong(limit: Int)
+    /// The header fields together are larger than ``HTTPServerConfiguration/maxHeaderBytes``
+    /// (answer 431).
+    case headerFieldsTooLarge(limit: Int)
 }

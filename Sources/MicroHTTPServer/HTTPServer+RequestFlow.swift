@@ -40,14 +40,27 @@ extension HTTPServer {
         _ context: RequestContext, connection: OpaquePointer, method: UnsafePointer<CChar>
     ) -> MHD_Result {
         context.request.method = String(cString: method)
+        if let address = fws_mhd_client_address(connection) {
+            context.request.remoteAddress = SocketAddress.describe(address)
+        }
         guard admission.tryAdmit() else {
             return reject(.shuttingDown, context, connection: connection)
         }
         context.admitted = true
-        if configuration.tls?.clientCertificateAuthorityPEM != nil
+        if currentTLS.withLock({ $0?.clientCertificateAuthorityPEM != nil })
             && fws_gnutls_verify_peer(fws_mhd_tls_session(connection)) != 0
         {
             return reject(.clientCertificateRejected, context, connection: connection)
+        }
+        // Answered here, as problem+json from the responder, while the head still fits in MHD's
+        // connection memory (a head that does not fit at all gets libmicrohttpd's own answer).
+        let targetBytes = context.request.path.utf8.count + (context.request.query.map { $0.utf8.count + 1 } ?? 0)
+        if targetBytes > configuration.maxRequestTargetBytes {
+            return reject(.requestTargetTooLong(limit: configuration.maxRequestTargetBytes), context, connection: connection)
+        }
+        collectHeaders(into: context, from: connection)
+        if context.request.headers.byteCount > configuration.maxHeaderBytes {
+            return reject(.headerFieldsTooLarge(limit: configuration.maxHeaderBytes), context, connection: connection)
         }
 
         let declaredLength = declaredContentLength(connection)
@@ -60,10 +73,6 @@ extension HTTPServer {
             // Capped, so a client that only announces a big body cannot make every connection
             // allocate the whole limit up front; larger bodies grow as they arrive.
             context.request.body.reserveCapacity(min(declaredLength, 65_536))
-        }
-        collectHeaders(into: context, from: connection)
-        if let address = fws_mhd_client_address(connection) {
-            context.request.remoteAddress = SocketAddress.describe(address)
         }
         context.phase = .receivingBody
         return .YES
@@ -105,7 +114,8 @@ extension HTTPServer {
     private func reject(
         _ rejection: HTTPRejection, _ context: RequestContext, connection: OpaquePointer
     ) -> MHD_Result {
-        let response = responder.reject(rejection, method: context.request.method, path: context.request.path)
+        let response = responder.reject(
+            rejection, method: context.request.method, path: context.request.path, remoteAddress: context.request.remoteAddress)
         context.phase = .answered
         return queue(response, on: connection)
     }

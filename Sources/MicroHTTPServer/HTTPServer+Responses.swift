@@ -34,7 +34,10 @@ extension HTTPServer {
 
     /// A chunked response whose bytes come from `stream` as it produces them.
     private func streamedResponse(_ stream: any HTTPBodyStream, on connection: OpaquePointer) -> OpaquePointer? {
-        let streaming = StreamingResponse(stream: stream, connection: connection)
+        let streaming = StreamingResponse(stream: stream, connection: connection) { [weak self] closed in
+            self?.openStreams.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(closed)) }
+        }
+        openStreams.withLock { $0[ObjectIdentifier(streaming)] = streaming }
         stream.setReadableHandler { [weak streaming] in streaming?.signal() }
         let retained = Unmanaged.passRetained(streaming)
         guard
@@ -42,7 +45,7 @@ extension HTTPServer {
                 UInt64.max, 16 * 1024, mhdStreamRead, retained.toOpaque(), mhdStreamFree)
         else {
             retained.release()
-            stream.closed()
+            streaming.close()
             return nil
         }
         return created

@@ -15,6 +15,15 @@ public final class HTTPServer: Sendable {
     let admission = RequestAdmission()
     private let lifecycle = Mutex<Lifecycle>(.idle)
     private let boundPort = Atomic<UInt16>(0)
+    /// The TLS settings requests are checked against (replaced by ``reloadTLS(_:)``).
+    let currentTLS: Mutex<HTTPTLSConfiguration?>
+    /// Daemons replaced by a TLS reload: they serve the connections they had until those close.
+    let retiredDaemons = Mutex<[RunningDaemon]>([])
+    /// Streamed responses being sent, checked every ``streamCheckInterval`` for a peer that left.
+    let openStreams = Mutex<[ObjectIdentifier: StreamingResponse]>([:])
+    private let streamWatcher = Mutex<Task<Void, Never>?>(nil)
+    /// How often open streams are checked for a peer that closed its end.
+    static let streamCheckInterval: Duration = .milliseconds(500)
     /// Collects libmicrohttpd's messages while ``start()`` runs, so a failure can say why.
     /// Separate from `lifecycle` because MHD logs from inside `MHD_start_daemon`.
     private let startupMessages = Mutex<[String]?>(nil)
@@ -33,16 +42,20 @@ public final class HTTPServer: Sendable {
     ///
     /// `@unchecked Sendable`: the daemon pointer is only passed from ``start()`` to ``shutdown()``
     /// through the `lifecycle` lock, and MHD allows stopping a daemon from any thread.
-    private struct RunningDaemon: @unchecked Sendable {
+    struct RunningDaemon: @unchecked Sendable {
         let daemon: OpaquePointer
         let retainedServer: Unmanaged<HTTPServer>
     }
+
+    /// The libmicrohttpd the process runs with, e.g. `0.9.75`.
+    public static var libraryVersion: String { String(cString: MHD_get_version()) }
 
     /// Creates a server; nothing listens until ``start()``.
     public init(configuration: HTTPServerConfiguration, responder: any HTTPResponder, logger: Logger) {
         self.configuration = configuration
         self.responder = responder
         self.logger = logger
+        currentTLS = Mutex(configuration.tls)
     }
 
     /// Binds the configured address and starts serving.
@@ -57,33 +70,18 @@ public final class HTTPServer: Sendable {
             state = .starting
         }
 
-        let retained = Unmanaged.passRetained(self)
-        startupMessages.withLock { $0 = [] }
-        let daemon = address.withSockAddrPointer { sockAddr in
-            // MHD hands the PEM text to GnuTLS while it starts; the copies live until then.
-            withTLSStrings { certificate, key, trust in
-                let options = daemonOptions(bindingTo: sockAddr, certificate: certificate, key: key, trust: trust)
-                return options.withUnsafeBufferPointer { items in
-                    fws_mhd_start_daemon(
-                        daemonFlags(ipv6: address.isIPv6), configuration.port,
-                        mhdAccessHandler, mhdRequestCompleted, mhdRequestStarted, mhdLog,
-                        retained.toOpaque(), items.baseAddress)
-                }
-            }
+        let launched = address.withSockAddrPointer { sockAddr in
+            launchDaemon(.bind(sockAddr), tls: configuration.tls, ipv6: address.isIPv6)
         }
-        let messages = startupMessages.withLock { messages in
-            defer { messages = nil }
-            return messages ?? []
-        }
-        guard let daemon else {
-            retained.release()
+        let running: RunningDaemon
+        switch launched {
+        case .success(let started):
+            running = started
+        case .failure(let failure):
             lifecycle.withLock { $0 = .idle }
-            let reason = messages.isEmpty ? "libmicrohttpd could not start" : messages.joined(separator: "; ")
-            throw HTTPServerError("cannot listen for HTTP on \(listenDescription): \(reason)")
+            throw HTTPServerError("cannot listen for HTTP on \(listenDescription): \(failure.description)")
         }
-
-        boundPort.store(fws_mhd_bound_port(daemon), ordering: .releasing)
-        let running = RunningDaemon(daemon: daemon, retainedServer: retained)
+        boundPort.store(fws_mhd_bound_port(running.daemon), ordering: .releasing)
         let shutDownMeanwhile = lifecycle.withLock { state in
             guard case .starting = state else { return true }
             state = .running(running)
@@ -97,6 +95,38 @@ public final class HTTPServer: Sendable {
         logger.info(
             "HTTP server listening",
             metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)"])
+        startWatchingStreams()
+    }
+
+    /// Checks the open streams for peers that left until the server shuts down: a suspended
+    /// connection is invisible to libmicrohttpd's polling (see ``StreamingResponse``).
+    private func startWatchingStreams() {
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.streamCheckInterval)
+                guard let self else { return }
+                for stream in openStreams.withLock({ Array($0.values) }) { stream.endIfPeerClosed() }
+                stopIdleRetiredDaemons()
+            }
+        }
+        streamWatcher.withLock { $0 = task }
+    }
+
+    /// The daemon serving new connections, while running.
+    var runningDaemon: RunningDaemon? {
+        lifecycle.withLock { state in
+            guard case .running(let running) = state else { return nil }
+            return running
+        }
+    }
+
+    /// Makes `replacement` the daemon serving new connections (a reload); false once shutting down.
+    func swapRunningDaemon(to replacement: RunningDaemon) -> Bool {
+        lifecycle.withLock { state in
+            guard case .running = state else { return false }
+            state = .running(replacement)
+            return true
+        }
     }
 
     /// The port bound by ``start()`` (the kernel's choice when port 0 was asked); 0 before start.
@@ -123,6 +153,10 @@ public final class HTTPServer: Sendable {
     public func shutdown() async {
         beginDraining()
         await admission.waitUntilDrained()
+        streamWatcher.withLock { task in
+            task?.cancel()
+            task = nil
+        }
 
         enum Step {
             case stop(RunningDaemon)
@@ -156,6 +190,7 @@ public final class HTTPServer: Sendable {
             }
         case .stop(let running):
             stop(running)
+            for retired in retiredDaemons.withLock({ list in defer { list = [] }; return list }) { stop(retired) }
             let waiters = lifecycle.withLock { state in
                 defer { state = .stopped }
                 guard case .stopping(let waiters) = state else { return [CheckedContinuation<Void, Never>]() }
@@ -166,12 +201,43 @@ public final class HTTPServer: Sendable {
         }
     }
 
+    /// Where a daemon listens: an address to bind, or a socket that is listening already.
+    enum Listener {
+        case bind(UnsafeMutableRawPointer)
+        case socket(Int32)
+    }
+
+    /// Starts one libmicrohttpd daemon for this server with `tls`; the failure is MHD's reason.
+    func launchDaemon(_ listener: Listener, tls: HTTPTLSConfiguration?, ipv6: Bool) -> Result<RunningDaemon, HTTPServerError> {
+        let retained = Unmanaged.passRetained(self)
+        startupMessages.withLock { $0 = [] }
+        // MHD hands the PEM text to GnuTLS while it starts; the copies live until then.
+        let daemon = withTLSStrings(tls) { certificate, key, trust in
+            let options = daemonOptions(listener, certificate: certificate, key: key, trust: trust)
+            return options.withUnsafeBufferPointer { items in
+                fws_mhd_start_daemon(
+                    daemonFlags(ipv6: ipv6, tls: tls != nil), configuration.port,
+                    mhdAccessHandler, mhdRequestCompleted, mhdRequestStarted, mhdLog,
+                    retained.toOpaque(), items.baseAddress)
+            }
+        }
+        let messages = startupMessages.withLock { messages in
+            defer { messages = nil }
+            return messages ?? []
+        }
+        guard let daemon else {
+            retained.release()
+            return .failure(HTTPServerError(messages.isEmpty ? "libmicrohttpd could not start" : messages.joined(separator: "; ")))
+        }
+        return .success(RunningDaemon(daemon: daemon, retainedServer: retained))
+    }
+
     /// Stops the daemon and drops its reference to the server.
     ///
     /// Quiescing first closes the listening socket to new connections before the connections that
     /// are left (idle keep-alive ones) are torn down. `MHD_stop_daemon` joins MHD's threads, which
     /// blocks the caller briefly; that happens once per server.
-    private func stop(_ running: RunningDaemon) {
+    func stop(_ running: RunningDaemon) {
         let listenSocket = MHD_quiesce_daemon(running.daemon)
         MHD_stop_daemon(running.daemon)
         // After a quiesce MHD leaves the listening socket to the caller, to close after the stop.
@@ -200,21 +266,21 @@ public final class HTTPServer: Sendable {
             : "\(configuration.host):\(configuration.port)"
     }
 
-    private func daemonFlags(ipv6: Bool) -> UInt32 {
+    private func daemonFlags(ipv6: Bool, tls: Bool) -> UInt32 {
         var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue
             | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_ERROR_LOG.rawValue
         if ipv6 { flags |= MHD_USE_IPv6.rawValue }
-        if configuration.tls != nil { flags |= MHD_USE_TLS.rawValue }
+        if tls { flags |= MHD_USE_TLS.rawValue }
         return flags
     }
 
     /// Runs `body` with NUL-terminated copies of the TLS PEM texts (nil where not configured).
     private func withTLSStrings<T>(
+        _ tls: HTTPTLSConfiguration?,
         _ body: (UnsafeMutablePointer<CChar>?, UnsafeMutablePointer<CChar>?, UnsafeMutablePointer<CChar>?) -> T
     ) -> T {
         let copies = [
-            configuration.tls?.certificatePEM, configuration.tls?.privateKeyPEM,
-            configuration.tls?.clientCertificateAuthorityPEM,
+            tls?.certificatePEM, tls?.privateKeyPEM, tls?.clientCertificateAuthorityPEM,
         ].map { text in text.flatMap { strdup($0) } }
         defer { for copy in copies { free(copy) } }
         return body(copies[0], copies[1], copies[2])
@@ -227,15 +293,20 @@ public final class HTTPServer: Sendable {
     /// Setting it to 1 adds `SO_REUSEPORT`, and then a second server on the same port starts
     /// without error and silently shares the traffic with the first.
     private func daemonOptions(
-        bindingTo sockAddr: UnsafeMutableRawPointer, certificate: UnsafeMutablePointer<CChar>?,
+        _ listener: Listener, certificate: UnsafeMutablePointer<CChar>?,
         key: UnsafeMutablePointer<CChar>?, trust: UnsafeMutablePointer<CChar>?
     ) -> [MHD_OptionItem] {
         var options = [
             MHD_OptionItem(option: .CONNECTION_LIMIT, value: configuration.connectionLimit, ptr_value: nil),
             MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: configuration.connectionTimeoutSeconds, ptr_value: nil),
             MHD_OptionItem(option: .CONNECTION_MEMORY_LIMIT, value: configuration.connectionMemoryLimitBytes, ptr_value: nil),
-            MHD_OptionItem(option: .SOCK_ADDR, value: 0, ptr_value: sockAddr),
         ]
+        switch listener {
+        case .bind(let sockAddr):
+            options.append(MHD_OptionItem(option: .SOCK_ADDR, value: 0, ptr_value: sockAddr))
+        case .socket(let descriptor):
+            options.append(MHD_OptionItem(option: .LISTEN_SOCKET, value: Int(descriptor), ptr_value: nil))
+        }
         if let certificate, let key {
             options.append(MHD_OptionItem(option: .HTTPS_MEM_CERT, value: 0, ptr_value: certificate))
             options.append(MHD_OptionItem(option: .HTTPS_MEM_KEY, value: 0, ptr_value: key))

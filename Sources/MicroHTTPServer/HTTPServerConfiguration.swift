@@ -17,6 +17,14 @@ public struct HTTPServerConfiguration: Sendable {
     /// Per-connection memory for the request line, headers and read buffer
     /// (`MHD_OPTION_CONNECTION_MEMORY_LIMIT`); requests with bigger headers are refused by MHD.
     public var connectionMemoryLimitBytes: Int = 65_536
+    /// The longest request target (path and query) answered; longer ones get
+    /// ``HTTPRejection/requestTargetTooLong(limit:)``. It and ``maxHeaderBytes`` must leave room in
+    /// ``connectionMemoryLimitBytes`` for the answer: a head that does not fit there at all is
+    /// refused by libmicrohttpd itself (its own short 414 or 431).
+    public var maxRequestTargetBytes: Int = 8192
+    /// The most bytes of header fields (names, values, separators) answered; more get
+    /// ``HTTPRejection/headerFieldsTooLarge(limit:)``.
+    public var maxHeaderBytes: Int = 16_384
     /// HTTPS instead of HTTP when set.
     public var tls: HTTPTLSConfiguration?
 
@@ -37,5 +45,7 @@ public struct HTTPServerConfiguration: Sendable {
         try require(
             connectionMemoryLimitBytes >= 4096,
             "connectionMemoryLimitBytes must be at least 4096, got \(connectionMemoryLimitBytes)")
+        try require(maxRequestTargetBytes >= 1, "maxRequestTargetBytes must be at least 1, got \(maxRequestTargetBytes)")
+        try require(maxHeaderBytes >= 1, "maxHeaderBytes must be at least 1, got \(maxHeaderBytes)")
     }
 }

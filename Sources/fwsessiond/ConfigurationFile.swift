@@ -33,11 +33,21 @@ enum ConfigurationFile {
     /// Applies a parsed document.
     static func apply(_ value: JSONValue, to configuration: inout ServerConfiguration) throws(JSONFieldError) {
         var root = try JSONObjectReader(value)
-        if let listen = try root.optionalString("listen") {
-            guard let address = ListenAddress(listen) else {
-                throw JSONFieldError(field: "listen", reason: "must be HOST:PORT with an IP address, e.g. 127.0.0.1:8080 or [::1]:8080")
+        // "listen": one HOST:PORT, or several (an array, or one string with commas).
+        let listenItems: [String]?
+        if case .array? = root.object["listen"] {
+            listenItems = try root.optionalStringArray("listen")
+        } else {
+            listenItems = try root.optionalString("listen").map { [$0] }
+        }
+        if let listenItems {
+            switch ServerConfiguration.listenAddresses(listenItems) {
+            case .success(let addresses): configuration.listen = addresses
+            case .failure:
+                throw JSONFieldError(
+                    field: "listen",
+                    reason: "must be HOST:PORT with an IP address, e.g. 127.0.0.1:8080 or [::1]:8080, or an array of them")
             }
-            configuration.listen = address
         }
         if let data = try root.optionalString("data") {
             guard !data.isEmpty else { throw JSONFieldError(field: "data", reason: "must not be empty") }
@@ -80,7 +90,16 @@ enum ConfigurationFile {
             if let value = try seconds("pendingTimeoutSeconds") { configuration.settings.pendingTimeoutSeconds = value }
             if let value = try seconds("gracePeriodSeconds") { configuration.settings.gracePeriodSeconds = value }
             if let value = try seconds("bidirectionalWindowSeconds") { configuration.settings.bidirectionalWindowSeconds = value }
+            if let value = try seconds("approvalLifetimeSeconds") { configuration.settings.approvalLifetimeSeconds = value }
+            if let value = try seconds("minApprovalLifetimeSeconds") { configuration.settings.minApprovalLifetimeSeconds = value }
+            if let value = try seconds("maxApprovalLifetimeSeconds") { configuration.settings.maxApprovalLifetimeSeconds = value }
+            if let value = try seconds("approvalIdleTimeoutSeconds") { configuration.settings.approvalIdleTimeoutSeconds = value }
+            if let value = try seconds("sessionIdleTimeoutSeconds") { configuration.settings.sessionIdleTimeoutSeconds = value }
             try timers.rejectUnknownKeys()
+            let settings = configuration.settings
+            if let cap = settings.maxApprovalLifetimeSeconds, cap < settings.minApprovalLifetimeSeconds {
+                throw JSONFieldError(field: "timers.maxApprovalLifetimeSeconds", reason: "must not be below timers.minApprovalLifetimeSeconds")
+            }
         }
         if var tls = try root.optionalObject("tls") {
             configuration.tlsCertificatePath = try tls.optionalString("certificate")
@@ -146,7 +165,9 @@ enum ConfigurationFile {
 
     static func read(_ path: String) throws(Failure) -> [UInt8] {
         guard let file = fopen(path, "rb") else {
-            throw Failure(description: "\(path): cannot open: \(String(cString: strerror(errno)))")
+            let code = errno
+            let hint = code == EACCES || code == EPERM ? " (the server runs as uid \(getuid()); make the file readable by it)" : ""
+            throw Failure(description: "\(path): cannot open: \(String(cString: strerror(code)).lowercased())\(hint)")
         }
         defer { fclose(file) }
         var bytes: [UInt8] = []

@@ -12,8 +12,8 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Run the server (flags override the configuration file).")
 
-    @Option(help: "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 picks a free port).")
-    var listen: String?
+    @Option(help: "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 picks a free port); repeat it, or separate with commas, for several (e.g. 127.0.0.1:8080 and [::1]:8080).")
+    var listen: [String] = []
 
     @Option(help: "Data folder; the SQLite database lives there (default ./data).")
     var data: String?
@@ -53,27 +53,19 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try resolveConfiguration()
-        let level = LogLevelName.parse(configuration.logLevel) ?? .info
-        let format = configuration.logFormat
-        LoggingSystem.bootstrap { label in
-            switch format {
-            case .json:
-                var handler = JSONLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            case .text:
-                var handler = TextLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            }
-        }
+        // Level and format live in LogSettings, so that a reload (SIGHUP) can change them.
+        LogSettings.shared.update(level: LogLevelName.parse(configuration.logLevel) ?? .info, format: configuration.logFormat)
+        LoggingSystem.bootstrap { label in ReloadableLogHandler(label: label) }
         let flusher = Task { await LogOutput.shared.runFlusher() }
         defer {
             flusher.cancel()
             LogOutput.shared.flush()
         }
         let logger = Logger(label: "fwsessiond")
-        let server = try FirewallServer.make(configuration: configuration, logger: logger)
+        let command = self
+        let server = try FirewallServer.make(configuration: configuration, logger: logger) {
+            try command.resolveConfiguration()
+        }
         let group = ServiceGroup(
             services: [server], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         try await group.run()
@@ -89,11 +81,11 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("configuration \(error.description)")
             }
         }
-        if let listen {
-            guard let address = ListenAddress(listen) else {
+        if !listen.isEmpty {
+            guard case .success(let addresses) = ServerConfiguration.listenAddresses(listen) else {
                 throw ValidationError("--listen must be HOST:PORT with an IP address, e.g. 127.0.0.1:8080 or [::1]:8080")
             }
-            configuration.listen = address
+            configuration.listen = addresses
         }
         if let data {
             guard !data.isEmpty else { throw ValidationError("--data must not be empty") }

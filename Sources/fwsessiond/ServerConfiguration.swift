@@ -13,8 +13,8 @@ struct ServerConfiguration: Sendable, Equatable {
         case postgres
     }
 
-    /// `HOST:PORT` to listen on.
-    var listen = ListenAddress(host: "127.0.0.1", port: 8080)
+    /// `HOST:PORT`s to listen on (several: dual stack, several interfaces), at least one.
+    var listen = [ListenAddress(host: "127.0.0.1", port: 8080)]
     /// The data folder (the SQLite database lives there).
     var dataDirectory = "./data"
     /// sqlite (durable) or memory.
@@ -61,26 +61,68 @@ struct ServerConfiguration: Sendable, Equatable {
     /// Why this configuration must not run, if it must not: without tokens, anyone who can reach
     /// the port could open holes in the firewall, so only loopback is allowed.
     var insecureListenProblem: String? {
-        guard tokens.isEmpty, !listen.isLoopback else { return nil }
+        guard tokens.isEmpty, let open = listen.first(where: { !$0.isLoopback }) else { return nil }
         return """
-            refusing to listen on \(listen) without access tokens: anyone who can reach it could open the firewall. \
+            refusing to listen on \(open) without access tokens: anyone who can reach it could open the firewall. \
             Create a token with `fwsessiond token create --role admin --name NAME`, add the printed entry to \
             "tokens" in the configuration file, or listen on 127.0.0.1.
             """
     }
 
-    /// The HTTP server's part.
-    var httpConfiguration: HTTPServerConfiguration {
+    /// The settings that a reload (SIGHUP) applies while the server runs: tokens, TLS files, log
+    /// level and format. Everything else takes effect at the next start.
+    func withReloadable(from fresh: ServerConfiguration) -> ServerConfiguration {
+        var merged = self
+        merged.tokens = fresh.tokens
+        merged.tlsCertificatePath = fresh.tlsCertificatePath
+        merged.tlsKeyPath = fresh.tlsKeyPath
+        merged.tlsClientCAPath = fresh.tlsClientCAPath
+        merged.tls = fresh.tls
+        merged.logLevel = fresh.logLevel
+        merged.logFormat = fresh.logFormat
+        return merged
+    }
+
+    /// Parses `HOST:PORT` items of `--listen` or `"listen"`, also comma-separated in one item.
+    static func listenAddresses(_ items: [String]) -> Result<[ListenAddress], ListenAddressError> {
+        var addresses: [ListenAddress] = []
+        for item in items {
+            for part in item.split(separator: ",", omittingEmptySubsequences: false) {
+                let text = part.trimmingCharacters(in: " ")
+                guard let address = ListenAddress(text) else { return .failure(ListenAddressError(text: text)) }
+                addresses.append(address)
+            }
+        }
+        return addresses.isEmpty ? .failure(ListenAddressError(text: "")) : .success(addresses)
+    }
+
+    /// The HTTP server's part, for one of the listen addresses.
+    func httpConfiguration(for address: ListenAddress) -> HTTPServerConfiguration {
         var http = HTTPServerConfiguration()
-        http.host = listen.host
-        http.port = listen.port
+        http.host = address.host
+        http.port = address.port
         http.maxBodyBytes = maxBodyBytes
         http.connectionLimit = maxConnections
         http.connectionTimeoutSeconds = connectionTimeoutSeconds
         http.threadPoolSize = httpThreads
         http.connectionMemoryLimitBytes = connectionMemoryBytes
+        // Heads over these get problem+json; they leave libmicrohttpd room for the head and the answer.
+        http.maxRequestTargetBytes = connectionMemoryBytes / 4
+        http.maxHeaderBytes = connectionMemoryBytes / 2
         http.tls = tls
         return http
+    }
+}
+
+/// A `--listen` or `"listen"` item that is not `HOST:PORT` with an IP address.
+struct ListenAddressError: Error {
+    var text: String
+}
+
+extension StringProtocol {
+    /// Without leading and trailing `character`s.
+    fileprivate func trimmingCharacters(in character: Character) -> String {
+        String(drop { $0 == character }.reversed().drop { $0 == character }.reversed())
     }
 }
 

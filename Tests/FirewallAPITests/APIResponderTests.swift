@@ -165,6 +165,8 @@ struct APIResponderTests {
         (HTTPRejection.bodyTooLarge(limit: 10), 413, "E_INVALIDARG"),
         (HTTPRejection.shuttingDown, 503, "FWX_E_TERMINATING"),
         (HTTPRejection.clientCertificateRejected, 403, "E_ACCESSDENIED"),
+        (HTTPRejection.requestTargetTooLong(limit: 4096), 414, "E_INVALIDARG"),
+        (HTTPRejection.headerFieldsTooLarge(limit: 8192), 431, "E_INVALIDARG"),
     ])
     func rejections(rejection: HTTPRejection, status: Int, hresult: String) throws {
         let response = Self.make().reject(rejection, method: "POST", path: "/things")

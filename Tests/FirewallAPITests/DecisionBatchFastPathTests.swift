@@ -22,7 +22,7 @@ struct DecisionBatchFastPathTests {
             headers: HTTPHeaders([(name: "Content-Type", value: "application/json")]), body: body)
         let request = APIRequest(
             http: http, route: route, pathParameters: [:], query: try! QueryParameters(nil), principal: .loopback,
-            requestID: 1)
+            requestID: "1")
         return try? DecisionHandlers.batchQueries(request)
     }
 

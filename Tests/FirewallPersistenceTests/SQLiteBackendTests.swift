@@ -30,7 +30,8 @@ struct SQLiteBackendTests {
     static func sampleChanges() -> [StateChange] {
         let session = Session(
             id: "ws17-1", clientAddress: IPAddress("10.1.2.3")!, clientType: .firewallClient, clientMachineName: "WS-17",
-            user: SessionUser(name: "CONTOSO\\alice", groups: ["FTP \"Users\"", "Ünïcode"]), createdAt: now, sequence: 1)
+            user: SessionUser(name: "CONTOSO\\alice", groups: ["FTP \"Users\"", "Ünïcode"]), createdAt: now, sequence: 1,
+            expiresAt: now.adding(600))
         guard case .success(let address) = SocketAddress.parse("[2001:db8::1]:5004"),
             case .success(let range) = IPRange.parse("198.51.100.0/24")
         else { fatalError("fixture") }
@@ -38,7 +39,8 @@ struct SQLiteBackendTests {
             id: BindID(rawValue: 2), sessionID: "ws17-1", transport: .udp, address: address, state: .allowed,
             grant: BindGrant(
                 protocolGUID: BuiltInProtocols.sip.guid, flags: [.bidirectional, .increaseReceiveBuffer],
-                ipFilter: .inline(IPRangeSet(ranges: [range])), allowedAt: now.adding(1)),
+                ipFilter: .inline(IPRangeSet(ranges: [range])), allowedAt: now.adding(1), endsAt: now.adding(61),
+                idleTimeoutSeconds: 30, lastActiveAt: now.adding(5)),
             createdAt: now, acceptedCount: 7, discardedCount: 3)
         let filter = StoredIPFilter(id: "f-3", ranges: IPRangeSet(ranges: [range]), createdAt: now, updatedAt: now, sequence: 3)
         let custom = ProtocolDefinition(
@@ -83,13 +85,38 @@ struct SQLiteBackendTests {
         _ = try backend.load()
         try backend.apply(Self.sampleChanges())
         try backend.apply([
-            .bindCounters([BindCounters(bindID: BindID(rawValue: 2), accepted: 100, discarded: 200)]),
+            .bindCounters([BindCounters(bindID: BindID(rawValue: 2), accepted: 100, discarded: 200, lastActiveAt: Self.now.adding(9))]),
             .filterRemoved(id: "f-3"), .protocolRemoved(ProtocolGUID("c3b1f00d-0000-4000-8000-00000000abcd")!),
         ])
         backend.close()
         let state = try SQLiteBackend(directory: folder).load()
         #expect(state.filters.isEmpty && state.protocols.isEmpty)
         #expect(state.binds.first?.acceptedCount == 100 && state.binds.first?.discardedCount == 200)
+        #expect(state.binds.first?.grant?.lastActiveAt == Self.now.adding(9), "the idle clock survives a restart")
+    }
+
+    @Test("a database of the first schema is migrated forward and keeps its rows; approvals there have no end")
+    func migratesForward() async throws {
+        let folder = Self.temporaryFolder()
+        let connection = try SQLiteConnection(path: folder + "/" + SQLiteBackend.fileName)
+        try connection.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
+        try connection.execute(Migration.all[0].sql)
+        try connection.execute("INSERT INTO schema_migrations (name, applied_at) VALUES ('0001_initial', 0)")
+        try connection.execute("""
+            INSERT INTO sessions (id, sequence, client_address, client_type, state, created_at) VALUES ('s1', 1, '10.1.2.3', 'securenat', 'active', 5);
+            INSERT INTO binds (id, session_id, protocol, address, state, protocol_guid, flags, created_at, pending_since, allowed_at)
+                VALUES (2, 's1', 'udp', '203.0.113.10:40000', 'allowed', '6b1e1a3c-2f9e-4c55-9a50-6d9b0b1f0c21', 0, 5, 5, 6);
+            """)
+        connection.close()
+        let backend = try SQLiteBackend(directory: folder)
+        let state = try backend.load()
+        backend.close()
+        #expect(state.sessions.map(\.id) == ["s1"] && state.sessions.first?.expiresAt == nil)
+        let grant = try #require(state.binds.first?.grant)
+        #expect(grant.endsAt == nil && grant.idleTimeoutSeconds == nil && grant.lastActiveAt == Timestamp(seconds: 6))
+        let reopened = try SQLiteConnection(path: folder + "/" + SQLiteBackend.fileName)
+        #expect(try reopened.scalarText("SELECT group_concat(name) FROM schema_migrations") == "0001_initial,0002_lifetimes")
+        reopened.close()
     }
 
     @Test("a second backend on the same folder is refused with a clear message")
@@ -110,7 +137,7 @@ struct SQLiteBackendTests {
         let backend = try SQLiteBackend(directory: folder)
         backend.close()
         let connection = try SQLiteConnection(path: folder + "/" + SQLiteBackend.fileName)
-        #expect(try connection.scalarText("SELECT group_concat(name) FROM schema_migrations") == "0001_initial")
+        #expect(try connection.scalarText("SELECT group_concat(name) FROM schema_migrations") == "0001_initial,0002_lifetimes")
         try connection.execute("INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_from_the_future', 0)")
         connection.close()
         #expect {

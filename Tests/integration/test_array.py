@@ -351,6 +351,24 @@ def test_two_nodes_racing_for_one_address_get_one_201_and_one_409(array):
     print(f"\naddress race: 20 races between two nodes (exact and wildcard addresses): 20 x [201, 409]")
 
 
+def test_an_approval_lifetime_is_mirrored_and_its_adopter_expires_it_on_time(array):
+    import datetime
+    a, b = array.start("a"), array.start("b")
+    allow_ftp(a)
+    assert post(a, "/sessions", {"id": "life", "clientAddress": "10.1.2.3"}).status_code == 201
+    bind = post(a, "/sessions/life/binds", {"protocol": "tcp", "address": "203.0.113.10:40000"}).json()
+    answer = post(a, "/sessions/life/retroactive-binds", {
+        "protocol": "tcp", "address": "203.0.113.10:40000", "protocolGuid": FTP, "lifetimeSeconds": 9})
+    expires_at = answer.json()["binds"][0]["expiresAt"]
+    deadline = datetime.datetime.fromisoformat(expires_at.replace("Z", "+00:00")).timestamp()
+    path = f"/sessions/life/binds/{bind['id']}"
+    wait_until(lambda: b.get(path).json().get("expiresAt") == expires_at, timeout=TIMEOUT)
+    a.kill()
+    wait_until(lambda: b.get(path).status_code == 404, timeout=30)
+    assert time.time() >= deadline - 0.1, "the adopter expired the approval before its stored end"
+    assert time.time() < deadline + 5, "the adopter did not expire the approval at its stored end"
+
+
 def test_nodes_of_different_schema_versions_refuse_to_run_together(array, tmp_path):
     a = array.start("a")
     array.postgres.psql("INSERT INTO schema_migrations (name) VALUES ('9999_from_the_future')")

@@ -377,3 +377,31 @@ def test_a_restart_with_many_binds_lets_no_packet_through_to_a_pending_bind_and_
     assert pending == [], "a packet reached a pending bind during the reload"
     assert len(approved) >= sent["approved"] - 2, "the approved bind stopped accepting during the reload"
     assert server.get("/readyz").status_code == 200
+
+
+def test_an_idle_timeout_follows_the_kernels_counters_and_expiry_closes_the_kernels_hole(topology):
+    server = topology.start_server(config={"timers": {"approvalIdleTimeoutSeconds": 3}})
+    server.allow_protocol(FTP)
+    server.create_session(id="s")
+    bind = server.create_bind("s", "udp", f"{GW}:5010")
+    topology.gw.listen("udp", GW, 5010)
+    approve(server, "s", "udp", f"{GW}:5010", ipFilter={"include": [PEER]})
+    # More than twice the idle timeout, kept open only by packets the kernel accepted: with a data
+    # plane /decisions count nothing, and none is asked here.
+    started = time.monotonic()
+    while time.monotonic() - started < 7:
+        udp_from(topology, PEER, GW, 5010)
+        time.sleep(0.5)
+    assert delivered(topology) == {(PEER, 5010)}
+    answer = server.get(f"/sessions/s/binds/{bind['id']}").json()
+    assert answer["state"] == "allowed" and answer["counters"]["accepted"] >= 10
+    # Packets the kernel drops (a peer the filter refuses) are no activity.
+    stopped = time.monotonic()
+    while server.get(f"/sessions/s/binds/{bind['id']}").status_code == 200:
+        assert time.monotonic() - stopped < 15, "the idle approval did not expire"
+        udp_from(topology, OTHER, GW, 5010)
+        time.sleep(0.3)
+    assert time.monotonic() - stopped >= 2
+    assert topology.set_elements("bound4") == [], "the expired approval left elements in the kernel's table"
+    udp_from(topology, PEER, GW, 5010)
+    assert delivered(topology) == set(), "the kernel still accepted traffic to the expired approval"

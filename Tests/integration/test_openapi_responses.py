@@ -97,7 +97,7 @@ class Contract:
 
     def template_for(self, path: str):
         """The path template matching a concrete path (literal segments win over parameters)."""
-        parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/")]
+        parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/")] if path != "/" else []
         best = None
         for template, segments in self.templates:
             if len(segments) != len(parts):
@@ -175,7 +175,7 @@ class Contract:
             problems = self.errors(request_json, schema_pointer)
             assert not problems, f"{label}: a request the server accepted violates the request schema:\n  " + \
                 "\n  ".join(problems)
-        outcome = "ok" if status.startswith("2") else "error"
+        outcome = "ok" if status[0] in "23" else "error"
         self.exercised.setdefault(operation["operationId"], set()).add(outcome)
         return response
 
@@ -246,7 +246,7 @@ class Client:
                 request_headers["Content-Type"] = content_type
         request_headers.update(headers or {})
         response = self.server.http.request(
-            method, self.server.base + path, data=data, headers=request_headers, timeout=30)
+            method, self.server.base + path, data=data, headers=request_headers, timeout=30, allow_redirects=False)
         assert response.status_code == expect, \
             f"{method} {path}: expected {expect}, got {response.status_code}: {response.text[:500]}"
         self.contract.check(method, path.split("?")[0], response, request_json=json_body)
@@ -314,9 +314,14 @@ def test_metrics_and_status_page(api):
     metrics = api.call("GET", "/metrics", 200)
     assert "fwsessiond_http_requests_total" in metrics.text
     api.call("GET", "/metrics?format=json", 400)
+    summary = api.call("GET", "/summary", 200).json()
+    assert set(summary) == {"sessions", "binds", "mirrored", "policyVersion"}
+    api.call("GET", "/summary?verbose=1", 400)
     page = api.call("GET", "/ui", 200)
     assert page.text.lstrip().lower().startswith("<!doctype html>")
     api.call("GET", "/ui?token=x", 400)
+    assert api.call("GET", "/", 302).headers["Location"] == "/ui"
+    api.call("GET", "/?token=x", 400)
 
 
 def test_event_stream(server, contract):
@@ -384,6 +389,13 @@ def test_binds(api):
     problem(api.call("DELETE", f"/sessions/ws17-1/binds/{udp['id']}/ip-filter", 409),
             "HRESULT_FROM_WIN32(ERROR_INVALID_STATE)")
 
+    holders = api.call("GET", "/binds?address=203.0.113.10%3A40000&protocol=udp", 200).json()
+    assert [bind["id"] for bind in holders["items"]] == [udp["id"]]
+    assert len(api.call("GET", "/binds?address=0.0.0.0%3A40001&limit=1", 200).json()["items"]) == 1
+    problem(api.call("GET", "/binds", 400), "E_INVALIDARG", field="address")
+    problem(api.call("GET", "/binds?address=203.0.113.10", 400), "E_INVALIDARG", field="address")
+    problem(api.call("GET", "/binds?address=203.0.113.10%3A1&protocol=sctp", 400), "E_INVALIDARG", field="protocol")
+
 
 # --------------------------------------------------------------------------- RetroactiveAllowBind
 
@@ -405,8 +417,9 @@ def test_retroactive_allow_bind(api):
 
     allowed = api.call("POST", path, 200, sip).json()
     assert allowed["hresult"] == "S_OK" and allowed["binds"][0]["receiveBufferBytes"] == 65536
-    again = api.call("POST", path, 200, sip).json()
-    assert again["hresult"] == "S_FALSE"
+    again = api.call("POST", path, 200, {**sip, "lifetimeSeconds": 3600}).json()
+    assert again["hresult"] == "S_FALSE" and again["binds"][0]["expiresAt"] is not None
+    problem(api.call("POST", path, 400, {**sip, "lifetimeSeconds": 0}), "E_INVALIDARG", field="lifetimeSeconds")
     problem(api.call("POST", path, 404, {**sip, "ipFilter": None, "ipFilterId": "f-404"}),
             "HRESULT_FROM_WIN32(ERROR_NOT_FOUND)", field="ipFilterId")
     problem(api.call("POST", path, 404, {**sip, "address": "203.0.113.10:40002"}), "HRESULT_FROM_WIN32(ERROR_NOT_FOUND)")

@@ -84,3 +84,62 @@ def test_status_page_asks_for_a_token_when_access_control_is_on(start_server):
         assert "Default rule" in driver.find_element("id", "rules").text
     finally:
         driver.quit()
+
+
+def test_status_page_shows_true_totals_says_how_much_it_shows_and_reaches_the_rest(server):
+    """3,005 sessions: the page shows one page of them with the server's counts (those /metrics
+    exports) and says so, turns pages, and finds a session and a bound address beyond the first
+    page by asking the server."""
+    import concurrent.futures
+    import threading
+    import requests as http
+
+    local = threading.local()
+
+    def create(i):
+        client = getattr(local, "client", None) or http.Session()
+        local.client = client
+        response = client.post(server.url("/sessions"), json={"id": f"load-{i:04d}", "clientAddress": "10.2.0.1"},
+                               timeout=30)
+        assert response.status_code == 201, response.text
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(create, range(3005)))
+    first = server.create_bind("load-0000", "udp", "203.0.113.20:5000")
+    last = server.create_bind("load-3004", "tcp", "203.0.113.77:4000")
+    metrics = server.get("/metrics").text
+    assert 'fwsessiond_sessions{state="active"} 3005' in metrics and 'fwsessiond_binds{state="pending"} 2' in metrics
+
+    driver = browser()
+    try:
+        driver.get(server.url("/ui"))
+        text = lambda element_id: driver.find_element("id", element_id).text
+        stat = lambda name: driver.find_element("css selector", f'[data-stat="{name}"]').text
+        wait_until(lambda: "of 3,005" in text("sessions-count"), timeout=20)
+        assert text("sessions-count").startswith("showing 1–100 of 3,005")
+        assert stat("sessions") == "sessions 3,005" and stat("binds") == "binds 2" and stat("pending") == "pending 2"
+        assert len(driver.find_elements("css selector", "#sessions tbody tr")) == 100
+        assert driver.find_elements("css selector", f'tr[data-bind="{first["id"]}"]')
+        assert not driver.find_elements("css selector", f'tr[data-bind="{last["id"]}"]')
+        assert "showing 1 of 2" in text("binds-count")
+
+        driver.find_element("id", "next").click()
+        wait_until(lambda: text("sessions-count").startswith("showing 101–200 of 3,005"), timeout=10)
+        assert driver.find_elements("css selector", 'tr[data-session="load-0150"]')
+
+        search = driver.find_element("id", "search")
+        search.send_keys("load-3004")
+        wait_until(lambda: driver.find_elements("css selector", f'tr[data-bind="{last["id"]}"]'), timeout=10)
+        assert driver.find_elements("css selector", 'tr[data-session="load-3004"]')
+        assert "of 3,005" in text("sessions-count")
+        search.clear()
+        search.send_keys("203.0.113.77:4000")
+        wait_until(lambda: driver.find_elements("css selector", f'tr[data-bind="{last["id"]}"]')
+                   and not driver.find_elements("css selector", f'tr[data-bind="{first["id"]}"]'), timeout=10)
+
+        # Live changes move the totals with the server's counts.
+        server.allow_protocol(FTP)
+        assert server.retroactive("load-3004", "tcp", "203.0.113.77:4000", FTP).json()["hresult"] == "S_OK"
+        wait_until(lambda: stat("allowed") == "allowed 1" and stat("pending") == "pending 1", timeout=10)
+    finally:
+        driver.quit()

@@ -66,3 +66,93 @@ def test_tls_files_must_exist_and_go_together(start_server, pki, tmp_path):
     alone = subprocess.run([binary(), "serve", "--listen", "127.0.0.1:0", "--store", "memory",
                             "--tls-cert", str(pki / "server.pem")], capture_output=True, text=True, timeout=30)
     assert alone.returncode != 0 and "go together" in alone.stderr
+
+
+def test_refused_client_certificates_are_logged_with_the_client_address(start_server, pki):
+    server = start_server("--tls-cert", str(pki / "server.pem"), "--tls-key", str(pki / "server.key"),
+                          "--tls-client-ca", str(pki / "ca.pem"), store="memory", verify=str(pki / "ca.pem"))
+    refused = server.get("/sessions")
+    assert_problem(refused, 403, "E_ACCESSDENIED")
+    request_id = refused.headers["X-Request-Id"]
+    from conftest import wait_until
+    line = wait_until(lambda: next((l for l in server.log_lines if f"request.id={request_id}" in l), None), timeout=10)
+    assert " notice " in line and "http.status=403" in line and "client.address=127.0.0.1:" in line, line
+    assert "client certificate" in line
+
+
+def reissue(pki, ca_name):
+    """A new CA and a server certificate from it, written over server.pem / server.key."""
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={ca_name}",
+            "-keyout", f"{ca_name}.key", "-out", f"{ca_name}.pem", cwd=pki)
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=server", "-keyout", "next.key", "-out", "next.csr", cwd=pki)
+    openssl("x509", "-req", "-in", "next.csr", "-CA", f"{ca_name}.pem", "-CAkey", f"{ca_name}.key", "-CAcreateserial",
+            "-days", "2", "-extfile", "server.ext", "-out", "next.pem", cwd=pki)
+    (pki / "server.pem").write_bytes((pki / "next.pem").read_bytes())
+    (pki / "server.key").write_bytes((pki / "next.key").read_bytes())
+
+
+def test_sighup_reloads_the_tls_files_without_dropping_connections_or_event_streams(start_server, pki):
+    import signal
+    from conftest import wait_until
+    server = start_server("--tls-cert", str(pki / "server.pem"), "--tls-key", str(pki / "server.key"),
+                          store="memory", verify=str(pki / "ca.pem"))
+    import requests as http
+    old_ca = str(pki / "ca.pem")
+    # verify is passed per request: requests lets REQUESTS_CA_BUNDLE override a session's verify.
+    keep_alive = http.Session()
+    assert keep_alive.get(server.url("/healthz"), verify=old_ca, timeout=10).status_code == 200
+    events = []
+
+    def read_events():
+        try:
+            with http.get(server.url("/events"), stream=True, verify=old_ca, timeout=60) as response:
+                for line in response.iter_lines(decode_unicode=True):
+                    if line.startswith("event: "):
+                        events.append(line[7:])
+        except requests.RequestException:
+            pass  # the server is killed when the test ends
+    import threading
+    threading.Thread(target=read_events, daemon=True).start()
+    wait_until(lambda: "fwsessiond_event_subscribers 1" in server.get("/metrics").text, timeout=10)
+
+    reissue(pki, "next-ca")
+    server.process.send_signal(signal.SIGHUP)
+    wait_until(lambda: "configuration reloaded" in server.log, timeout=10)
+    fresh = http.get(server.url("/healthz"), verify=str(pki / "next-ca.pem"), timeout=10)
+    assert fresh.status_code == 200, "a new connection does not get the new certificate"
+    with pytest.raises(requests.exceptions.SSLError):
+        http.get(server.url("/healthz"), verify=old_ca, timeout=10)
+    assert keep_alive.get(server.url("/sessions"), verify=old_ca, timeout=10).status_code == 200, \
+        "the reload dropped a kept-alive connection"
+    assert http.post(server.url("/sessions"), json={"id": "after", "clientAddress": "10.1.2.3"},
+                     verify=str(pki / "next-ca.pem"), timeout=10).status_code == 201
+    wait_until(lambda: "session.created" in events, timeout=10)
+
+    # A key that does not load keeps the running certificate, and the log says why.
+    (pki / "server.key").write_text("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n")
+    server.process.send_signal(signal.SIGHUP)
+    wait_until(lambda: "reload failed" in server.log, timeout=10)
+    assert http.get(server.url("/healthz"), verify=str(pki / "next-ca.pem"), timeout=10).status_code == 200
+    assert server.process.poll() is None
+
+
+def test_a_tls_key_the_server_may_not_read_says_permission_denied_with_the_path(pki):
+    import os
+    import shutil
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run the server as nobody")
+    import tempfile
+    from conftest import binary
+    folder = tempfile.mkdtemp(prefix="fwsessiond-tls-")
+    try:
+        os.chmod(folder, 0o755)
+        for name, mode in (("server.pem", 0o644), ("server.key", 0o600)):
+            shutil.copy(pki / name, folder)
+            os.chmod(f"{folder}/{name}", mode)
+        run = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", binary(), "serve",
+                              "--listen", "127.0.0.1:0", "--store", "memory", "--tls-cert", f"{folder}/server.pem",
+                              "--tls-key", f"{folder}/server.key"], capture_output=True, text=True, timeout=30)
+        assert run.returncode != 0
+        assert "permission denied" in run.stderr.lower() and f"{folder}/server.key" in run.stderr, run.stderr
+    finally:
+        shutil.rmtree(folder)

@@ -22,6 +22,7 @@ extension JSONWriter {
         field("state", session.state.rawValue)
         field("createdAt", session.createdAt.rfc3339)
         field("terminatingAt", session.terminatingAt?.rfc3339)
+        field("expiresAt", session.expiresAt?.rfc3339)
         field("bindCount", session.bindIDs.count)
         endObject()
     }
@@ -48,6 +49,7 @@ extension JSONWriter {
         field("createdAt", bind.createdAt.rfc3339)
         field("allowedAt", bind.grant?.allowedAt.rfc3339)
         field("terminatingAt", bind.terminatingAt?.rfc3339)
+        field("expiresAt", bind.expiresAt?.rfc3339)
         key("counters")
         beginObject()
         field("accepted", bind.acceptedCount)

@@ -30,10 +30,12 @@ struct RetroactiveAllowBindHandler: Sendable {
                 flags.insert(flag)
             }
             let filter = try IPFilterDecoding.bindFilter(&body, maxRanges: maxRanges)
+            let lifetime = try body.optionalInt("lifetimeSeconds", in: 1...31_536_000).map(Double.init)
             try body.finish()
             do throws(FirewallError) {
                 return try RetroactiveAllowBindRequest(
-                    transport: transport, address: address, protocolGUID: guid, flags: flags, ipFilter: filter)
+                    transport: transport, address: address, protocolGUID: guid, flags: flags, ipFilter: filter,
+                    lifetimeSeconds: lifetime)
             } catch {
                 throw JSONFieldError(field: error.fieldErrors.first?.field ?? "", reason: error.detail)
             }

@@ -20,7 +20,7 @@ public struct AuditLog: Sendable {
         var metadata = details()
         metadata["audit.action"] = .string(action)
         metadata["token"] = .string(request.principal.name)
-        metadata["request.id"] = .string(String(request.requestID))
+        metadata["request.id"] = .string(request.requestID)
         logger.notice("audit", metadata: metadata)
     }
 }

@@ -56,8 +56,14 @@ public final class FirewallMetrics: Sendable {
     }
 
     /// Creates the metrics, every labelled series known up front, so all appear from the first scrape.
-    public init() {
+    /// `buildInfo` labels `fwsessiond_build_info` (version, libraries), whose value is always 1.
+    public init(buildInfo: [(String, String)] = []) {
         let registry = registry
+        if !buildInfo.isEmpty {
+            registry.makeGauge(
+                descriptor: Self.metric("build_info", "The build: version and the libraries it runs on; always 1."), labels: buildInfo
+            ).set(Int64(1))
+        }
         hresults = Dictionary(uniqueKeysWithValues: HResult.all.map { hresult in
             (hresult, registry.makeCounter(
                 descriptor: Self.metric("hresults", unit: "total", "Answers by HRESULT."), labels: [("hresult", hresult.name)]))
@@ -73,7 +79,8 @@ public final class FirewallMetrics: Sendable {
                 descriptor: Self.metric("events", unit: "total", "State-change events by type."), labels: [("type", kind.rawValue)]))
         })
         expiries = registry.makeCounter(
-            descriptor: Self.metric("bind_expiries", unit: "total", "Pending binds removed because nobody approved them in time."))
+            descriptor: Self.metric(
+                "bind_expiries", unit: "total", "Binds removed because nobody approved them in time or their approval ran out (lifetime, idle)."))
         revocations = registry.makeCounter(
             descriptor: Self.metric("bind_revocations", unit: "total", "Allowed binds sent back to pending by a policy change."))
         sessions = Dictionary(uniqueKeysWithValues: SessionState.allCases.map { state in
@@ -199,6 +206,6 @@ public final class FirewallMetrics: Sendable {
         for (state, gauge) in sessions { gauge.set(Int64(statistics.sessionsByState[state] ?? 0)) }
         for (state, gauge) in binds { gauge.set(Int64(statistics.bindsByState[state] ?? 0)) }
         policyVersion.set(statistics.policyVersion)
-        return registry.emitToBuffer()
+        return registry.emitToBuffer() + Array(ProcessMetrics.render().utf8)
     }
 }

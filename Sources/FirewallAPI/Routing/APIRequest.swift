@@ -14,8 +14,9 @@ public struct APIRequest: Sendable {
     public let query: QueryParameters
     /// Who is calling.
     public let principal: Principal
-    /// A number for this request, shared by its access and audit log lines.
-    public let requestID: UInt64
+    /// This request's id (`X-Request-Id`: the client's, or ours), shared by its access and audit
+    /// log lines and sent back in the answer.
+    public let requestID: String
 
     /// A path parameter (always present: the route matched).
     func parameter(_ name: String) -> String { pathParameters[name] ?? "" }

@@ -20,4 +20,9 @@ struct StatusPageHandler: Sendable {
         ])
         return APIResponse(HTTPResponse(status: 200, headers: headers, body: StatusPage.bytes))
     }
+
+    /// `GET /`: a browser pointed at the server lands on the status page.
+    func redirect(_ request: APIRequest) async throws -> APIResponse {
+        APIResponse(HTTPResponse(status: 302, headers: HTTPHeaders([(name: "Location", value: "/ui")]), body: []))
+    }
 }

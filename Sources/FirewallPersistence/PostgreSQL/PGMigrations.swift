@@ -175,6 +175,15 @@ enum PGMigrations {
                         VALUES (p_protocol, p_family, p_port, p_address, p_wildcard, p_bind, p_session, p_shard);
                 END $$;
                 """),
+        // Approval lifetimes and idle timeouts, as in the SQLite store's 0002_lifetimes.
+        Migration(
+            name: "0002_lifetimes",
+            sql: """
+                ALTER TABLE binds ADD COLUMN expires_at double precision;
+                ALTER TABLE binds ADD COLUMN idle_timeout double precision;
+                ALTER TABLE binds ADD COLUMN last_active_at double precision;
+                ALTER TABLE sessions ADD COLUMN expires_at double precision;
+                """),
     ]
 
     /// Brings the database to this build's schema, or refuses with a message an operator can act on.

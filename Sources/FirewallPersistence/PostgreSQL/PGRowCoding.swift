@@ -4,10 +4,10 @@ import FirewallSessions
 /// SQLite store, plus the shard and revision), in both directions.
 enum PGRowCoding {
     static let sessionColumns =
-        "id, sequence, client_address, client_type, machine_name, user_name, user_groups, state, created_at, terminating_at"
+        "id, sequence, client_address, client_type, machine_name, user_name, user_groups, state, created_at, terminating_at, expires_at"
     static let bindColumns = """
         id, session_id, protocol, address, state, protocol_guid, flags, ip_filter, ip_filter_id, created_at, \
-        pending_since, allowed_at, terminating_at, accepted, discarded
+        pending_since, allowed_at, terminating_at, accepted, discarded, expires_at, idle_timeout, last_active_at
         """
 
     static func number(_ value: Double) -> String { String(value) }
@@ -18,6 +18,7 @@ enum PGRowCoding {
             session.id, String(session.sequence), session.clientAddress.description, session.clientType.rawValue,
             session.clientMachineName, session.user?.name, session.user.map { RowCoding.jsonText($0.groups) },
             session.state.rawValue, number(session.createdAt.seconds), session.terminatingAt.map { number($0.seconds) },
+            session.expiresAt.map { number($0.seconds) },
         ]
     }
 
@@ -35,6 +36,8 @@ enum PGRowCoding {
             bind.grant?.protocolGUID.description, bind.grant.map { String($0.flags.rawValue) }, inline, stored,
             number(bind.createdAt.seconds), number(bind.pendingSince.seconds), bind.grant.map { number($0.allowedAt.seconds) },
             bind.terminatingAt.map { number($0.seconds) }, String(bind.acceptedCount), String(bind.discardedCount),
+            bind.grant?.endsAt.map { number($0.seconds) }, bind.grant?.idleTimeoutSeconds.map(number),
+            bind.grant.map { number($0.lastActiveAt.seconds) },
         ]
     }
 
@@ -48,7 +51,8 @@ enum PGRowCoding {
         return Session(
             id: id, clientAddress: try RowCoding.ipAddress(row[2] ?? ""), clientType: clientType, clientMachineName: row[4],
             user: user, state: state, createdAt: Timestamp(seconds: created),
-            terminatingAt: row[9].flatMap { Double($0) }.map(Timestamp.init(seconds:)), sequence: sequence)
+            terminatingAt: row[9].flatMap { Double($0) }.map(Timestamp.init(seconds:)), sequence: sequence,
+            expiresAt: column(row, 10).map(Timestamp.init(seconds:)))
     }
 
     static func bind(_ row: [String?]) throws(PersistenceError) -> Bind {
@@ -67,13 +71,20 @@ enum PGRowCoding {
             }
             grant = BindGrant(
                 protocolGUID: guid, flags: BindFlags(rawValue: UInt8(truncatingIfNeeded: Int(row[6] ?? "0") ?? 0)),
-                ipFilter: filter, allowedAt: Timestamp(seconds: row[11].flatMap { Double($0) } ?? created))
+                ipFilter: filter, allowedAt: Timestamp(seconds: row[11].flatMap { Double($0) } ?? created),
+                endsAt: column(row, 15).map(Timestamp.init(seconds:)), idleTimeoutSeconds: column(row, 16),
+                lastActiveAt: column(row, 17).map(Timestamp.init(seconds:)))
         }
         return Bind(
             id: BindID(rawValue: id), sessionID: sessionID, transport: transport, address: try RowCoding.socketAddress(row[3] ?? ""),
             state: state, grant: state == .allowed ? grant : nil, createdAt: Timestamp(seconds: created),
             pendingSince: Timestamp(seconds: pendingSince), terminatingAt: row[12].flatMap { Double($0) }.map(Timestamp.init(seconds:)),
             acceptedCount: row[13].flatMap { UInt64($0) } ?? 0, discardedCount: row[14].flatMap { UInt64($0) } ?? 0)
+    }
+
+    /// A number column that may be null (or missing from a shorter row).
+    private static func column(_ row: [String?], _ index: Int) -> Double? {
+        index < row.count ? row[index].flatMap { Double($0) } : nil
     }
 
     static func rule(_ row: [String?]) throws(PersistenceError) -> AccessRule {

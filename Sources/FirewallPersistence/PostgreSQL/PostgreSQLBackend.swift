@@ -178,6 +178,7 @@ struct BatchStatements {
                     case .some(.some(var bind)):
                         bind.acceptedCount = counter.accepted
                         bind.discardedCount = counter.discarded
+                        if let active = counter.lastActiveAt { bind.grant?.lastActiveAt = active }
                         binds[counter.bindID] = bind
                     case .some(.none):
                         break
@@ -209,8 +210,10 @@ struct BatchStatements {
         for id in counterOrder {
             guard let counter = counters[id] else { continue }
             statements.append(PGStatement(
-                prepared: "fws_bind_counters", "UPDATE binds SET accepted = $3, discarded = $4 WHERE id = $2 AND shard = $1",
-                [shard, String(id.rawValue), String(counter.accepted), String(counter.discarded)]))
+                prepared: "fws_bind_counters",
+                "UPDATE binds SET accepted = $3, discarded = $4, last_active_at = coalesce($5::double precision, last_active_at) WHERE id = $2 AND shard = $1",
+                [shard, String(id.rawValue), String(counter.accepted), String(counter.discarded),
+                 counter.lastActiveAt.map { PGRowCoding.number($0.seconds) }]))
         }
         if !statements.isEmpty && UInt64.random(in: 0..<200) == 0 {
             // Removal records only serve mirrors that poll every fraction of a second.
@@ -236,12 +239,12 @@ struct BatchStatements {
 
     static let saveSession = """
         INSERT INTO sessions (shard, revision, id, sequence, client_address, client_type, machine_name, user_name, user_groups,
-            state, created_at, terminating_at)
-        VALUES ($1, (SELECT revision FROM shards WHERE id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            state, created_at, terminating_at, expires_at)
+        VALUES ($1, (SELECT revision FROM shards WHERE id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         ON CONFLICT (id) DO UPDATE SET revision = EXCLUDED.revision, sequence = EXCLUDED.sequence,
             client_address = EXCLUDED.client_address, client_type = EXCLUDED.client_type, machine_name = EXCLUDED.machine_name,
             user_name = EXCLUDED.user_name, user_groups = EXCLUDED.user_groups, state = EXCLUDED.state,
-            created_at = EXCLUDED.created_at, terminating_at = EXCLUDED.terminating_at
+            created_at = EXCLUDED.created_at, terminating_at = EXCLUDED.terminating_at, expires_at = EXCLUDED.expires_at
         WHERE sessions.shard = EXCLUDED.shard
         """
 
@@ -253,14 +256,16 @@ struct BatchStatements {
 
     static let saveBind = """
         INSERT INTO binds (shard, revision, id, session_id, protocol, address, state, protocol_guid, flags, ip_filter, ip_filter_id,
-            created_at, pending_since, allowed_at, terminating_at, accepted, discarded)
-        VALUES ($1, (SELECT revision FROM shards WHERE id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+            created_at, pending_since, allowed_at, terminating_at, accepted, discarded, expires_at, idle_timeout, last_active_at)
+        VALUES ($1, (SELECT revision FROM shards WHERE id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+            $17, $18, $19)
         ON CONFLICT (id) DO UPDATE SET revision = EXCLUDED.revision, session_id = EXCLUDED.session_id,
             protocol = EXCLUDED.protocol, address = EXCLUDED.address, state = EXCLUDED.state,
             protocol_guid = EXCLUDED.protocol_guid, flags = EXCLUDED.flags, ip_filter = EXCLUDED.ip_filter,
             ip_filter_id = EXCLUDED.ip_filter_id, created_at = EXCLUDED.created_at, pending_since = EXCLUDED.pending_since,
             allowed_at = EXCLUDED.allowed_at, terminating_at = EXCLUDED.terminating_at, accepted = EXCLUDED.accepted,
-            discarded = EXCLUDED.discarded
+            discarded = EXCLUDED.discarded, expires_at = EXCLUDED.expires_at, idle_timeout = EXCLUDED.idle_timeout,
+            last_active_at = EXCLUDED.last_active_at
         WHERE binds.shard = EXCLUDED.shard
         """
 

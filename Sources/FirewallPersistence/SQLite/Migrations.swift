@@ -64,6 +64,16 @@ struct Migration {
                     value INTEGER NOT NULL
                 );
                 """),
+        // Approval lifetimes and idle timeouts (`FirewallState+Lifetimes.swift`): a bind's fixed end,
+        // its idle timeout and when it last accepted traffic; a session's idle deadline.
+        Migration(
+            name: "0002_lifetimes",
+            sql: """
+                ALTER TABLE binds ADD COLUMN expires_at REAL;
+                ALTER TABLE binds ADD COLUMN idle_timeout REAL;
+                ALTER TABLE binds ADD COLUMN last_active_at REAL;
+                ALTER TABLE sessions ADD COLUMN expires_at REAL;
+                """),
     ]
 
     /// Applies the migrations the database has not seen, each in its own transaction.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSQLite
 import FirewallPipeline
 import FirewallSessions
 import Synchronization
@@ -12,6 +13,8 @@ import Synchronization
 public final class SQLiteBackend: PersistenceBackend {
     /// The database file inside the data folder.
     public static let fileName = "fwsessiond.sqlite3"
+    /// The SQLite library the process runs with (for `fwsessiond_build_info`).
+    public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
 
     private let connection: Mutex<SQLiteConnectionBox>
     /// Path of the database file.
@@ -77,7 +80,9 @@ public final class SQLiteBackend: PersistenceBackend {
         for component in directory.split(separator: "/") {
             prefix += component + "/"
             if mkdir(prefix, 0o750) != 0 && errno != EEXIST {
-                throw PersistenceError("cannot create data folder \(prefix): \(String(cString: strerror(errno)))")
+                let code = errno
+                let hint = code == EACCES || code == EPERM || code == EROFS ? " (the server runs as uid \(getuid()))" : ""
+                throw PersistenceError("cannot create data folder \(prefix): \(String(cString: strerror(code)).lowercased())\(hint)")
             }
         }
     }

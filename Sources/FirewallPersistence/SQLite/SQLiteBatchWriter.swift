@@ -20,16 +20,18 @@ final class SQLiteBatchWriter {
         self.connection = connection
         saveSession = try connection.prepare("""
             INSERT OR REPLACE INTO sessions (id, sequence, client_address, client_type, machine_name, user_name,
-                user_groups, state, created_at, terminating_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                user_groups, state, created_at, terminating_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         removeSession = try connection.prepare("DELETE FROM sessions WHERE id = ?")
         saveBind = try connection.prepare("""
             INSERT OR REPLACE INTO binds (id, session_id, protocol, address, state, protocol_guid, flags, ip_filter,
-                ip_filter_id, created_at, pending_since, allowed_at, terminating_at, accepted, discarded)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ip_filter_id, created_at, pending_since, allowed_at, terminating_at, accepted, discarded, expires_at,
+                idle_timeout, last_active_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         removeBind = try connection.prepare("DELETE FROM binds WHERE id = ?")
-        saveCounters = try connection.prepare("UPDATE binds SET accepted = ?, discarded = ? WHERE id = ?")
+        saveCounters = try connection.prepare(
+            "UPDATE binds SET accepted = ?, discarded = ?, last_active_at = coalesce(?, last_active_at) WHERE id = ?")
         saveFilter = try connection.prepare(
             "INSERT OR REPLACE INTO ip_filters (id, sequence, ranges, created_at, updated_at) VALUES (?, ?, ?, ?, ?)")
         removeFilter = try connection.prepare("DELETE FROM ip_filters WHERE id = ?")
@@ -76,6 +78,7 @@ final class SQLiteBatchWriter {
                 session.clientMachineName.map { .text($0) }, session.user.map { .text($0.name) },
                 session.user.map { .text(RowCoding.jsonText($0.groups)) }, .text(session.state.rawValue),
                 .real(session.createdAt.seconds), session.terminatingAt.map { .real($0.seconds) },
+                session.expiresAt.map { .real($0.seconds) },
             ])
         case .sessionRemoved(let id):
             try removeSession.run([.text(id)])
@@ -87,7 +90,7 @@ final class SQLiteBatchWriter {
             for counter in counters {
                 try saveCounters.run([
                     .integer(Int64(bitPattern: counter.accepted)), .integer(Int64(bitPattern: counter.discarded)),
-                    .integer(Int64(bitPattern: counter.bindID.rawValue)),
+                    counter.lastActiveAt.map { .real($0.seconds) }, .integer(Int64(bitPattern: counter.bindID.rawValue)),
                 ])
             }
         case .filterSaved(let filter):
@@ -133,6 +136,8 @@ final class SQLiteBatchWriter {
             inlineFilter, filterID, .real(bind.createdAt.seconds), .real(bind.pendingSince.seconds),
             bind.grant.map { .real($0.allowedAt.seconds) }, bind.terminatingAt.map { .real($0.seconds) },
             .integer(Int64(bitPattern: bind.acceptedCount)), .integer(Int64(bitPattern: bind.discardedCount)),
+            bind.grant?.endsAt.map { .real($0.seconds) }, bind.grant?.idleTimeoutSeconds.map { .real($0) },
+            bind.grant.map { .real($0.lastActiveAt.seconds) },
         ]
     }
 }

@@ -1,5 +1,9 @@
 import CSQLite
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One SQLite connection. Not thread-safe: the owner keeps it on one thread at a time (the
 /// loader before start, then only the commit thread).
 final class SQLiteConnection {
@@ -14,7 +18,7 @@ final class SQLiteConnection {
         let code = sqlite3_open_v2(path, &db, flags, nil)
         handle = db
         if code != SQLITE_OK {
-            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            let message = db.map { String(cString: sqlite3_errmsg($0)) + Self.systemReason($0) } ?? "out of memory"
             sqlite3_close_v2(db)
             handle = nil
             throw PersistenceError("cannot open database \(path): \(message)")
@@ -36,7 +40,7 @@ final class SQLiteConnection {
         var message: UnsafeMutablePointer<CChar>?
         let code = sqlite3_exec(handle, sql, nil, nil, &message)
         if code != SQLITE_OK {
-            let text = message.map { String(cString: $0) } ?? "error \(code)"
+            let text = (message.map { String(cString: $0) } ?? "error \(code)") + (handle.map(Self.systemReason) ?? "")
             sqlite3_free(message)
             throw PersistenceError("\(text) (SQLite \(code)) in: \(sql.prefix(80))")
         }
@@ -52,8 +56,19 @@ final class SQLiteConnection {
 
     /// The one place an SQLite result code becomes a Swift error.
     func error(_ code: Int32, _ context: String) -> PersistenceError {
-        let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "no connection"
+        let message = handle.map { String(cString: sqlite3_errmsg($0)) + Self.systemReason($0) } ?? "no connection"
         return PersistenceError("\(context): \(message) (SQLite \(code))")
+    }
+
+    /// What the operating system said when SQLite's last call failed on a file: SQLite's own
+    /// message ("unable to open database file") does not tell a missing permission from a full
+    /// disk, and an operator needs to know which, and for which user.
+    static func systemReason(_ db: OpaquePointer) -> String {
+        let code = sqlite3_system_errno(db)
+        guard code != 0 else { return "" }
+        let reason = String(cString: strerror(code)).lowercased()
+        guard code == EACCES || code == EPERM || code == EROFS else { return " (\(reason))" }
+        return " (\(reason): the server runs as uid \(getuid()); the data folder and the files in it must be writable by it)"
     }
 
     /// The value of a single-value query, as text.

@@ -33,7 +33,7 @@ struct SQLiteLoader {
     private func loadSessions() throws(PersistenceError) -> [Session] {
         let query = try connection.prepare("""
             SELECT id, sequence, client_address, client_type, machine_name, user_name, user_groups, state,
-                created_at, terminating_at FROM sessions
+                created_at, terminating_at, expires_at FROM sessions
             """)
         var sessions: [Session] = []
         sessions.reserveCapacity(try count("sessions"))
@@ -50,7 +50,7 @@ struct SQLiteLoader {
                 clientMachineName: query.text(4), user: user, state: state,
                 createdAt: Timestamp(seconds: query.double(8)),
                 terminatingAt: query.optionalDouble(9).map(Timestamp.init(seconds:)),
-                sequence: UInt64(bitPattern: query.int64(1))))
+                sequence: UInt64(bitPattern: query.int64(1)), expiresAt: query.optionalDouble(10).map(Timestamp.init(seconds:))))
         }
         return sessions
     }
@@ -64,7 +64,8 @@ struct SQLiteLoader {
     private func loadBinds() throws(PersistenceError) -> [Bind] {
         let query = try connection.prepare("""
             SELECT id, session_id, protocol, address, state, protocol_guid, flags, ip_filter, ip_filter_id,
-                created_at, pending_since, allowed_at, terminating_at, accepted, discarded FROM binds ORDER BY id
+                created_at, pending_since, allowed_at, terminating_at, accepted, discarded, expires_at, idle_timeout,
+                last_active_at FROM binds ORDER BY id
             """)
         var binds: [Bind] = []
         // Sized once: appending a million binds one doubling at a time copies them all several times.
@@ -84,7 +85,9 @@ struct SQLiteLoader {
                 }
                 grant = BindGrant(
                     protocolGUID: guid, flags: BindFlags(rawValue: UInt8(truncatingIfNeeded: query.int64(6))),
-                    ipFilter: filter, allowedAt: Timestamp(seconds: query.optionalDouble(11) ?? query.double(9)))
+                    ipFilter: filter, allowedAt: Timestamp(seconds: query.optionalDouble(11) ?? query.double(9)),
+                    endsAt: query.optionalDouble(15).map(Timestamp.init(seconds:)), idleTimeoutSeconds: query.optionalDouble(16),
+                    lastActiveAt: query.optionalDouble(17).map(Timestamp.init(seconds:)))
             }
             binds.append(Bind(
                 id: BindID(rawValue: UInt64(bitPattern: query.int64(0))), sessionID: sessionID, transport: transport,

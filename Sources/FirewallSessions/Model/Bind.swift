@@ -45,6 +45,10 @@ public struct Bind: Sendable, Equatable {
         self.discardedCount = discardedCount
     }
 
+    /// When the approval ends unless it is renewed (or, with an idle timeout, traffic keeps it
+    /// alive): nil for a pending or terminating bind and for an approval without an end.
+    public var expiresAt: Timestamp? { state == .allowed ? grant?.expiresAt : nil }
+
     /// The receive buffer in bytes when `increase-receive-buffer` was granted, else nil.
     public var receiveBufferBytes: Int? {
         guard let grant, grant.flags.contains(.increaseReceiveBuffer) else { return nil }
@@ -72,12 +76,36 @@ public struct BindGrant: Sendable, Equatable {
     public var ipFilter: BindIPFilter?
     /// dwFlags.
     public var flags: BindFlags
+    /// When the approval ends whatever the traffic (RetroactiveAllowBind's `lifetimeSeconds`, within
+    /// the configured limits); nil: it lasts until the bind is closed.
+    public var endsAt: Timestamp?
+    /// The approval ends after this many seconds without accepted traffic; nil: never.
+    public var idleTimeoutSeconds: Double?
+    /// When traffic to or from the bind was last accepted, or the approval was given or renewed.
+    public var lastActiveAt: Timestamp
 
-    /// Creates a grant.
-    public init(protocolGUID: ProtocolGUID, flags: BindFlags, ipFilter: BindIPFilter?, allowedAt: Timestamp) {
+    /// Creates a grant; `lastActiveAt` defaults to `allowedAt`.
+    public init(
+        protocolGUID: ProtocolGUID, flags: BindFlags, ipFilter: BindIPFilter?, allowedAt: Timestamp, endsAt: Timestamp? = nil,
+        idleTimeoutSeconds: Double? = nil, lastActiveAt: Timestamp? = nil
+    ) {
         self.protocolGUID = protocolGUID
         self.flags = flags
         self.ipFilter = ipFilter
         self.allowedAt = allowedAt
+        self.endsAt = endsAt
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.lastActiveAt = lastActiveAt ?? allowedAt
+    }
+
+    /// The earlier of the approval's end and its idle deadline; nil when it has neither.
+    public var expiresAt: Timestamp? {
+        let idleDeadline = idleTimeoutSeconds.map { lastActiveAt.adding($0) }
+        switch (endsAt, idleDeadline) {
+        case (let end?, let idle?): return min(end, idle)
+        case (let end?, nil): return end
+        case (nil, let idle?): return idle
+        case (nil, nil): return nil
+        }
     }
 }

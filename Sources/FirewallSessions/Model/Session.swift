@@ -22,12 +22,15 @@ public struct Session: Sendable, Equatable {
     public var bindIDs: [BindID]
     /// How many of those binds are pending, for the per-session quota.
     public var pendingBindCount: Int
+    /// When the session ends for lack of activity (`timers.sessionIdleTimeoutSeconds`); moved on by
+    /// every change to it and, when the time comes, by traffic its binds accepted. Nil: never.
+    public var expiresAt: Timestamp?
 
     /// Creates a session.
     public init(
         id: String, clientAddress: IPAddress, clientType: ClientType, clientMachineName: String?,
         user: SessionUser?, state: SessionState = .active, createdAt: Timestamp, terminatingAt: Timestamp? = nil,
-        sequence: UInt64, bindIDs: [BindID] = [], pendingBindCount: Int = 0
+        sequence: UInt64, bindIDs: [BindID] = [], pendingBindCount: Int = 0, expiresAt: Timestamp? = nil
     ) {
         self.id = id
         self.clientAddress = clientAddress
@@ -40,6 +43,7 @@ public struct Session: Sendable, Equatable {
         self.sequence = sequence
         self.bindIDs = bindIDs
         self.pendingBindCount = pendingBindCount
+        self.expiresAt = expiresAt
     }
 
     /// Whether a session id has the allowed shape: `[A-Za-z0-9._-]{1,64}`.

@@ -133,6 +133,7 @@ extension FirewallState {
             if session.state == .terminating, let since = session.terminatingAt {
                 timers.schedule(.purgeSession(session.id), at: since.adding(settings.gracePeriodSeconds))
             }
+            scheduleSessionExpiry(session)
             changes.changes.append(.sessionSaved(session))
         }
         for bind in rows.binds.sorted(by: { $0.id < $1.id }) where binds[bind.id] == nil && sessions[bind.sessionID] != nil {
@@ -161,6 +162,7 @@ extension FirewallState {
                 existing.terminatingAt = session.terminatingAt
                 existing.user = session.user
                 existing.clientMachineName = session.clientMachineName
+                existing.expiresAt = session.expiresAt
                 sessions[session.id] = existing
             } else {
                 var session = session

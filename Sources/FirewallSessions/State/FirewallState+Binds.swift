@@ -16,6 +16,7 @@ extension FirewallState {
         changes.changes.append(.bindSaved(bind))
         changes.changes.append(.metadataSaved(metadata))
         changes.events.append(DomainEvent(kind: .bindCreated, sessionID: sessionID, bind: bind))
+        touchSession(sessionID, now: now, changes: &changes)
         return bind
     }
 
@@ -55,6 +56,7 @@ extension FirewallState {
         transition(&bind, to: .terminating, now: now)
         changes.changes.append(.bindSaved(bind))
         changes.events.append(DomainEvent(kind: .bindTerminating, sessionID: sessionID, bind: bind))
+        touchSession(sessionID, now: now, changes: &changes)
         return bind
     }
 
@@ -71,6 +73,21 @@ extension FirewallState {
             last = id
         }
         return Page(items: items, nextCursor: nil)
+    }
+
+    /// Who holds an address: the bind on exactly `address` and the wildcard bind on its port (for a
+    /// wildcard address, every bind on the port), of `transport` or of both, in any session, by id.
+    /// Hash lookups in the address index, no scan.
+    public func binds(holding address: SocketAddress, transport: TransportProtocol?) -> [Bind] {
+        var ids: [BindID] = []
+        for protocolKind in transport.map({ [$0] }) ?? TransportProtocol.allCases {
+            if address.isWildcard {
+                ids += bindIndex.onPort(protocolKind, family: address.ip.family, port: address.port)
+            } else {
+                ids += [bindIndex.exact(protocolKind, address), bindIndex.wildcard(protocolKind, for: address)].compactMap { $0 }
+            }
+        }
+        return Set(ids).compactMap { binds[$0] }.sorted { $0.id < $1.id }
     }
 
     /// IFWXConnection::SetIpFilter: sets, replaces or (nil) lifts an allowed bind's restriction.
@@ -97,6 +114,7 @@ extension FirewallState {
         retainGrant(bind.grant)
         binds[bindID] = bind
         changes.changes.append(.bindSaved(bind))
+        touchSession(sessionID, now: now, changes: &changes)
         return bind
     }
 

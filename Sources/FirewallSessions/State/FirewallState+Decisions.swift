@@ -16,6 +16,7 @@ extension FirewallState {
         if settings.decisionsCountTraffic {
             if accepted {
                 binds[id]?.acceptedCount &+= 1
+                binds[id]?.grant?.lastActiveAt = now
             } else {
                 binds[id]?.discardedCount &+= 1
             }
@@ -54,11 +55,16 @@ extension FirewallState {
     }
 
     /// Takes counters read elsewhere (the kernel's, with a data plane) as the binds' counters; they
-    /// are flushed to the durable store like decision counts.
-    public mutating func recordTrafficCounters(_ readings: [BindCounters]) {
-        for reading in readings where binds[reading.bindID] != nil {
-            binds[reading.bindID]?.acceptedCount = reading.accepted
-            binds[reading.bindID]?.discardedCount = reading.discarded
+    /// are flushed to the durable store like decision counts. An accepted count that moved (it may
+    /// also start over, when the kernel's table was loaded again) is traffic seen `now`, for idle
+    /// timeouts.
+    public mutating func recordTrafficCounters(_ readings: [BindCounters], now: Timestamp) {
+        for reading in readings {
+            guard var bind = binds[reading.bindID] else { continue }
+            if reading.accepted != bind.acceptedCount { bind.grant?.lastActiveAt = now }
+            bind.acceptedCount = reading.accepted
+            bind.discardedCount = reading.discarded
+            binds[reading.bindID] = bind
             dirtyCounters.insert(reading.bindID)
         }
     }
@@ -73,7 +79,9 @@ extension FirewallState {
             for id in taken { dirtyCounters.remove(id) }
         }
         return taken.compactMap { id in
-            binds[id].map { BindCounters(bindID: id, accepted: $0.acceptedCount, discarded: $0.discardedCount) }
+            binds[id].map {
+                BindCounters(bindID: id, accepted: $0.acceptedCount, discarded: $0.discardedCount, lastActiveAt: $0.grant?.lastActiveAt)
+            }
         }
     }
 }

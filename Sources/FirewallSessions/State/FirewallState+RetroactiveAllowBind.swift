@@ -10,11 +10,13 @@ public struct RetroactiveAllowBindRequest: Sendable, Equatable {
     public var flags: BindFlags
     /// The permitted peers; nil means every peer.
     public var ipFilter: BindIPFilter?
+    /// How long the approval should last (clamped by the configured limits); nil: the configured default.
+    public var lifetimeSeconds: Double?
 
     /// Creates a request; `bidirectional` is only valid for UDP.
     public init(
         transport: TransportProtocol, address: SocketAddress, protocolGUID: ProtocolGUID, flags: BindFlags = [],
-        ipFilter: BindIPFilter? = nil
+        ipFilter: BindIPFilter? = nil, lifetimeSeconds: Double? = nil
     ) throws(FirewallError) {
         if flags.contains(.bidirectional) && transport != .udp {
             throw .invalid("flags", "flag 'bidirectional' is only valid for protocol udp")
@@ -24,6 +26,7 @@ public struct RetroactiveAllowBindRequest: Sendable, Equatable {
         self.protocolGUID = protocolGUID
         self.flags = flags
         self.ipFilter = ipFilter
+        self.lifetimeSeconds = lifetimeSeconds
     }
 }
 
@@ -39,7 +42,8 @@ extension FirewallState {
     /// Approves a session's pending bind(s) after the fact, checking in the order API.md fixes:
     /// (1) the request is valid (the caller built it; a stored filter must exist), (2) the session
     /// exists, (3) a matching bind exists in it, (4) neither is terminating, (5) the access rules
-    /// allow the session's user `protocolGUID`, (6) not already allowed (S_FALSE), (7) allow (S_OK).
+    /// allow the session's user `protocolGUID`, (6) not already allowed (S_FALSE; an approval with
+    /// a lifetime or idle timeout is renewed), (7) allow (S_OK).
     public mutating func retroactiveAllowBind(
         sessionID: String, _ request: RetroactiveAllowBindRequest, now: Timestamp, changes: inout ChangeSet
     ) throws(FirewallError) -> RetroactiveAllowBindResult {
@@ -69,19 +73,21 @@ extension FirewallState {
             )
         }
         guard matched.contains(where: { $0.state == .pending }) else {
-            return RetroactiveAllowBindResult(hresult: .S_FALSE, binds: matched)
+            let renewed = renewApprovals(matched, request, now: now, changes: &changes)
+            if renewed != matched { touchSession(sessionID, now: now, changes: &changes) }
+            return RetroactiveAllowBindResult(hresult: .S_FALSE, binds: renewed)
         }
         var result: [Bind] = []
         for var bind in matched {
             if bind.state == .pending {
-                bind.grant = BindGrant(
-                    protocolGUID: request.protocolGUID, flags: request.flags, ipFilter: request.ipFilter, allowedAt: now)
+                bind.grant = grant(for: request, now: now)
                 transition(&bind, to: .allowed, now: now)
                 changes.changes.append(.bindSaved(bind))
                 changes.events.append(DomainEvent(kind: .bindAllowed, sessionID: sessionID, bind: bind))
             }
             result.append(bind)
         }
+        touchSession(sessionID, now: now, changes: &changes)
         return RetroactiveAllowBindResult(hresult: .S_OK, binds: result)
     }
 

@@ -70,9 +70,11 @@ extension FirewallState {
         while sessions[id] != nil { id = "s-\(nextSequence())" }
         let session = Session(
             id: id, clientAddress: request.clientAddress, clientType: request.clientType,
-            clientMachineName: request.clientMachineName, user: request.user, createdAt: now, sequence: sequence)
+            clientMachineName: request.clientMachineName, user: request.user, createdAt: now, sequence: sequence,
+            expiresAt: settings.sessionIdleTimeoutSeconds.map { now.adding($0) })
         sessions[id] = session
         sessionOrder.append(id, sequence: sequence)
+        scheduleSessionExpiry(session)
         sessionCounts[.active, default: 0] += 1
         changes.changes.append(.sessionSaved(session))
         changes.changes.append(.metadataSaved(metadata))
@@ -85,18 +87,27 @@ extension FirewallState {
     public mutating func terminateSession(_ id: String, now: Timestamp, changes: inout ChangeSet) throws(FirewallError)
         -> Session
     {
+        try endSession(id, now: now, changes: &changes, event: .sessionTerminating)
+    }
+
+    /// Ends a session and its binds (deleted: `session.terminating`; idle: `session.expired`).
+    mutating func endSession(_ id: String, now: Timestamp, changes: inout ChangeSet, event: DomainEvent.Kind)
+        throws(FirewallError) -> Session
+    {
         guard var session = sessions[id] else { throw .notFound("session", id) }
         guard session.state == .active else {
             throw FirewallError(.FWX_E_TERMINATING, "session '\(id)' is terminating")
         }
         session.state = .terminating
         session.terminatingAt = now
+        session.expiresAt = nil
+        timers.forget(.expireIdleSession(id))
         sessionCounts[.active, default: 0] -= 1
         sessionCounts[.terminating, default: 0] += 1
         sessions[id] = session
         timers.schedule(.purgeSession(id), at: now.adding(settings.gracePeriodSeconds))
         changes.changes.append(.sessionSaved(session))
-        changes.events.append(DomainEvent(kind: .sessionTerminating, sessionID: id, session: session))
+        changes.events.append(DomainEvent(kind: event, sessionID: id, session: session))
         for bindID in session.bindIDs {
             guard var bind = binds[bindID], bind.state != .terminating else { continue }
             transition(&bind, to: .terminating, now: now)
@@ -124,6 +135,7 @@ extension FirewallState {
             changes.events.append(DomainEvent(kind: .bindRemoved, sessionID: id, bind: bind))
         }
         sessions[id] = nil
+        timers.forget(.expireIdleSession(id))
         sessionOrder.remove(sequence: session.sequence)
         sessionCounts[session.state, default: 0] -= 1
         changes.changes.append(.sessionRemoved(id: id))

@@ -1,10 +1,17 @@
 extension FirewallState {
-    /// Runs every timer due at `now`: expires pending binds nobody approved and purges terminating
-    /// binds and sessions whose grace period is over. Entries whose object changed since they were
-    /// queued (approved, closed, already purged) are dropped here.
+    /// Runs every timer due at `now`: expires pending binds nobody approved, approvals and sessions
+    /// whose lifetime or idle timeout ran out, and purges terminating binds and sessions whose grace
+    /// period is over. Entries whose object changed since they were queued (approved, closed,
+    /// renewed, already purged) are dropped here.
     public mutating func runTimers(now: Timestamp, changes: inout ChangeSet) {
-        while let action = timers.popDue(at: now) {
-            switch action {
+        while let entry = timers.popDueEntry(at: now) {
+            switch entry.action {
+            case .expireApproval(let id):
+                guard timers.takeLive(entry) else { continue }
+                approvalTimerFired(id, now: now, changes: &changes)
+            case .expireIdleSession(let id):
+                guard timers.takeLive(entry) else { continue }
+                sessionTimerFired(id, now: now, changes: &changes)
             case .expirePendingBind(let id):
                 guard let bind = binds[id], bind.state == .pending,
                     bind.pendingSince.adding(settings.pendingTimeoutSeconds) <= now

@@ -26,6 +26,9 @@ public struct FirewallState: Sendable {
     var rules: [AccessRule] = []
     var evaluator: RuleEvaluator
     var timers = TimerQueue()
+    /// Approvals and sessions whose idle time ran out while a data plane counts the traffic: they
+    /// wait for a fresh reading of the kernel's counters before they expire.
+    var idleChecks = IdleChecks()
     var metadata = StateMetadata()
     var sessionCounts: [SessionState: Int] = [:]
     var bindCounts: [BindState: Int] = [:]
@@ -62,6 +65,7 @@ public struct FirewallState: Sendable {
             if session.state == .terminating, let since = session.terminatingAt {
                 timers.schedule(.purgeSession(session.id), at: since.adding(settings.gracePeriodSeconds))
             }
+            scheduleSessionExpiry(session)
             metadata.lastSequence = max(metadata.lastSequence, session.sequence)
         }
         for filter in persisted.filters.sorted(by: { $0.sequence < $1.sequence }) {
@@ -146,6 +150,7 @@ public struct FirewallState: Sendable {
             timers.schedule(.expirePendingBind(bind.id), at: bind.pendingSince.adding(settings.pendingTimeoutSeconds))
         case .allowed:
             retainGrant(bind.grant)
+            scheduleApprovalExpiry(bind)
         case .terminating:
             timers.schedule(.purgeBind(bind.id), at: (bind.terminatingAt ?? bind.createdAt).adding(settings.gracePeriodSeconds))
         }
@@ -170,6 +175,7 @@ public struct FirewallState: Sendable {
             timers.schedule(.expirePendingBind(bind.id), at: now.adding(settings.pendingTimeoutSeconds))
         case .allowed:
             retainGrant(bind.grant)
+            scheduleApprovalExpiry(bind)
         case .terminating:
             bind.terminatingAt = now
             recentPeers[bind.id] = nil
@@ -185,6 +191,7 @@ public struct FirewallState: Sendable {
         bindCounts[bind.state, default: 0] -= 1
         recentPeers[id] = nil
         dirtyCounters.remove(id)
+        timers.forget(.expireApproval(id))
         if bind.state == .pending { sessions[bind.sessionID]?.pendingBindCount -= 1 }
         if bind.state == .allowed { releaseGrant(bind.grant) }
         if var session = sessions[bind.sessionID], let index = session.bindIDs.firstIndex(of: id) {

@@ -26,12 +26,15 @@ public struct BindCounters: Sendable, Equatable {
     public var accepted: UInt64
     /// Discarded decisions.
     public var discarded: UInt64
+    /// When the bind last accepted traffic (for its idle timeout); nil: unknown or unchanged.
+    public var lastActiveAt: Timestamp?
 
     /// Creates a counter snapshot.
-    public init(bindID: BindID, accepted: UInt64, discarded: UInt64) {
+    public init(bindID: BindID, accepted: UInt64, discarded: UInt64, lastActiveAt: Timestamp? = nil) {
         self.bindID = bindID
         self.accepted = accepted
         self.discarded = discarded
+        self.lastActiveAt = lastActiveAt
     }
 }
 
@@ -55,6 +58,8 @@ public struct DomainEvent: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         case sessionCreated = "session.created"
         case sessionTerminating = "session.terminating"
+        /// A session ended for lack of activity (instead of `session.terminating`).
+        case sessionExpired = "session.expired"
         case sessionRemoved = "session.removed"
         case bindCreated = "bind.created"
         case bindAllowed = "bind.allowed"

@@ -189,7 +189,7 @@ struct DecisionTests {
         _ = try world.decide(from: Self.peer, to: "203.0.113.10:1")  // no bind: counted nowhere
         #expect(world.bind(id)?.acceptedCount == 3)
         #expect(world.bind(id)?.discardedCount == 3)
-        #expect(world.state.takeDirtyCounters() == [BindCounters(bindID: id, accepted: 3, discarded: 3)])
+        #expect(world.state.takeDirtyCounters() == [BindCounters(bindID: id, accepted: 3, discarded: 3, lastActiveAt: t0)])
         #expect(world.state.takeDirtyCounters() == [])
     }
 

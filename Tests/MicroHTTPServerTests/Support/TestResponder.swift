@@ -54,6 +54,10 @@ final class TestResponder: HTTPResponder {
             return HTTPResponse(status: 503, body: Array("shutting down".utf8))
         case .clientCertificateRejected:
             return HTTPResponse(status: 403, body: Array("client certificate rejected".utf8))
+        case .requestTargetTooLong(let limit):
+            return HTTPResponse(status: 414, body: Array("target too long, limit \(limit)".utf8))
+        case .headerFieldsTooLarge(let limit):
+            return HTTPResponse(status: 431, body: Array("headers too large, limit \(limit)".utf8))
         }
     }
 }
