@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "FirewallPersistence", targets: ["FirewallPersistence"]),
         .library(name: "FirewallPipeline", targets: ["FirewallPipeline"]),
         .library(name: "StrictJSON", targets: ["StrictJSON"]),
+        .library(name: "EventLoop", targets: ["EventLoop"]),
         .library(name: "MicroHTTPServer", targets: ["MicroHTTPServer"]),
     ],
     dependencies: [
@@ -63,10 +64,16 @@ let package = Package(
         .target(
             name: "StrictJSON"
         ),
+        .systemLibrary(name: "CEventLoop"),
+        .target(
+            name: "EventLoop",
+            dependencies: ["CEventLoop"]
+        ),
         .target(
             name: "MicroHTTPServer",
             dependencies: [
                 "CMicroHTTPD",
+                "EventLoop",
                 "CGnuTLS",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -108,6 +115,7 @@ let package = Package(
         .target(
             name: "FirewallService",
             dependencies: [
+                "EventLoop",
                 "FirewallPipeline",
                 "FirewallSessions",
                 .product(name: "Logging", package: "swift-log"),
@@ -128,6 +136,7 @@ let package = Package(
         .executableTarget(
             name: "fwsessiond",
             dependencies: [
+                "EventLoop",
                 "FirewallAPI",
                 "FirewallService",
                 "FirewallPersistence",

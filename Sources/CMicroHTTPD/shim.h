@@ -48,6 +48,17 @@ static inline int fws_mhd_listen_fd(struct MHD_Daemon *daemon) {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_LISTEN_FD);
     return info == NULL ? -1 : (int)info->listen_fd;
 }
+/// MHD_get_daemon_info is variadic; this returns the daemon's epoll descriptor (external polling
+/// with MHD_USE_EPOLL), or -1.
+static inline int fws_mhd_epoll_fd(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    return info == NULL ? -1 : (int)info->epoll_fd;
+}
+/// Milliseconds until libmicrohttpd must run again without an event (a connection timeout), or -1.
+static inline long long fws_mhd_timeout_ms(struct MHD_Daemon *daemon) {
+    MHD_UNSIGNED_LONG_LONG timeout = 0;
+    return MHD_get_timeout(daemon, &timeout) == MHD_YES ? (long long)timeout : -1;
+}
 /// MHD_get_daemon_info is variadic; this returns the daemon's open connections (0 when unknown).
 static inline unsigned int fws_mhd_connection_count(struct MHD_Daemon *daemon) {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);

@@ -1,3 +1,4 @@
+import EventLoop
 import FirewallPipeline
 import FirewallSessions
 import Logging
@@ -25,14 +26,16 @@ public struct FirewallService: Sendable {
         traffic: (any TrafficCounterSource)? = nil,
         settings: FirewallSettings = FirewallSettings(), logger: Logger,
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
-        listener: (any ChangeListener)? = nil, array: (any ArrayMembership)? = nil
+        listener: (any ChangeListener)? = nil, array: (any ArrayMembership)? = nil, loop: EventLoop? = nil
     ) {
         var settings = settings
         if traffic != nil { settings.decisionsCountTraffic = false }
         self.array = array
         pipeline = ChangePipeline(sinks: sinks, listener: listener, logger: logger)
+        // Without a loop of the server's, the state gets a thread of its own.
         let store = SessionStore(
-            state: FirewallState(restoring: persisted, settings: settings), pipeline: pipeline, clock: clock, traffic: traffic)
+            state: FirewallState(restoring: persisted, settings: settings), pipeline: pipeline, clock: clock, traffic: traffic,
+            loop: loop ?? EventLoop())
         self.store = store
         self.traffic = traffic
         traffic?.observeCounters { readings in Task { await store.recordTrafficCounters(readings) } }

@@ -1,3 +1,4 @@
+import EventLoop
 import FirewallPipeline
 import FirewallSessions
 
@@ -8,7 +9,13 @@ import FirewallSessions
 /// for that ticket outside the actor, so the actor keeps serving while the disk syncs and many
 /// changes share one commit. The change's events travel with it and are published only once the
 /// ticket completes.
+///
+/// Its executor is an `EventLoop`: the HTTP server's thread when it runs there, so a request that
+/// only reads is answered inside libmicrohttpd's callback with the state in hand
+/// (`FirewallService+Immediate.swift`); the state stays this actor's alone either way.
 actor SessionStore {
+    /// The thread this actor runs on.
+    nonisolated let loop: EventLoop
     var state: FirewallState
     let pipeline: ChangePipeline
     let clock: @Sendable () -> Timestamp
@@ -30,8 +37,9 @@ actor SessionStore {
     /// Builds the store over a restored state.
     init(
         state: FirewallState, pipeline: ChangePipeline, clock: @escaping @Sendable () -> Timestamp,
-        traffic: (any TrafficCounterSource)? = nil
+        traffic: (any TrafficCounterSource)? = nil, loop: EventLoop
     ) {
+        self.loop = loop
         self.state = state
         self.pipeline = pipeline
         self.clock = clock
@@ -42,6 +50,8 @@ actor SessionStore {
 
     /// The whole state as stored, for sinks that bring themselves in line with it at start.
     func snapshot() -> PersistedState { state.snapshot() }
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
 
     // MARK: Running
 

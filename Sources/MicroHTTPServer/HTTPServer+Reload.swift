@@ -32,18 +32,24 @@ extension HTTPServer {
         currentTLS.withLock { $0 = tls }
         // The old daemon accepts nothing more (its copy of the socket is closed here), and is
         // stopped once its last connection is gone (`stopIdleRetiredDaemons`) or at shutdown.
-        let socket = MHD_quiesce_daemon(running.daemon)
-        if socket >= 0 { close(socket) }
+        onDaemonThread {
+            let socket = MHD_quiesce_daemon(running.daemon)
+            if socket >= 0 { close(socket) }
+        }
         retiredDaemons.withLock { $0.append(running) }
         logger.info("HTTP server reloaded its TLS settings", metadata: ["http.port": "\(port)", "http.tls": "\(tls != nil)"])
     }
 
     /// Stops daemons replaced by a reload that have no connection left.
     func stopIdleRetiredDaemons() {
+        let retired = retiredDaemons.withLock { $0 }
+        guard !retired.isEmpty else { return }
+        // A quiesced daemon accepts nothing, so once it has no connection it keeps having none.
+        let finished = Set(retired.filter { daemon in onDaemonThread { fws_mhd_connection_count(daemon.daemon) == 0 } }
+            .map { Int(bitPattern: $0.daemon) })
         let idle = retiredDaemons.withLock { list in
-            // A quiesced daemon accepts nothing, so once it has no connection it keeps having none.
-            let done = list.filter { fws_mhd_connection_count($0.daemon) == 0 }
-            list.removeAll { fws_mhd_connection_count($0.daemon) == 0 }
+            let done = list.filter { finished.contains(Int(bitPattern: $0.daemon)) }
+            list.removeAll { finished.contains(Int(bitPattern: $0.daemon)) }
             return done
         }
         for daemon in idle { stop(daemon) }

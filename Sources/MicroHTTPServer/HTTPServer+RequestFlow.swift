@@ -1,5 +1,6 @@
 import CGnuTLS
 import CMicroHTTPD
+import EventLoop
 
 /// One request's way through the access handler, which libmicrohttpd calls several times:
 /// once when the headers are in, once per body chunk, once when the body is complete, and once
@@ -99,10 +100,25 @@ extension HTTPServer {
         if case .discardingBody = context.phase {
             return reject(.bodyTooLarge(limit: configuration.maxBodyBytes), context, connection: connection)
         }
-        context.phase = .responding
-        MHD_suspend_connection(connection)
         let request = context.takeRequest()
         let responder = self.responder
+        if let loop {
+            // On the loop, a request that needs no waiting is answered here and now.
+            if let response = responder.respondImmediately(to: request) {
+                context.phase = .answered
+                return queue(response, on: connection)
+            }
+            context.phase = .responding
+            MHD_suspend_connection(connection)
+            let suspended = SuspendedConnection(connection, loop: loop)
+            Task(executorPreference: loop) {
+                context.response = await responder.respond(to: request)
+                suspended.resume()
+            }
+            return .YES
+        }
+        context.phase = .responding
+        MHD_suspend_connection(connection)
         let suspended = SuspendedConnection(connection)
         Task {
             context.response = await responder.respond(to: request)
@@ -151,14 +167,19 @@ extension HTTPServer {
 /// task resumes exactly once, while the daemon is kept running until every admitted request ends.
 struct SuspendedConnection: @unchecked Sendable {
     private let connection: OpaquePointer
+    /// The loop libmicrohttpd runs on, if it has no thread of its own.
+    private let loop: EventLoop?
 
-    init(_ connection: OpaquePointer) {
+    init(_ connection: OpaquePointer, loop: EventLoop? = nil) {
         self.connection = connection
+        self.loop = loop
     }
 
     /// Tells MHD to call the access handler (or the content reader) again for this connection.
     func resume() {
         MHD_resume_connection(connection)
+        // On the loop, MHD only gets to the resumed connection when it runs again.
+        loop?.pollSources()
     }
 
     /// Takes the connection out of MHD's event loop (from the access handler or a content reader).

@@ -34,7 +34,7 @@ extension HTTPServer {
 
     /// A chunked response whose bytes come from `stream` as it produces them.
     private func streamedResponse(_ stream: any HTTPBodyStream, on connection: OpaquePointer) -> OpaquePointer? {
-        let streaming = StreamingResponse(stream: stream, connection: connection) { [weak self] closed in
+        let streaming = StreamingResponse(stream: stream, connection: connection, loop: loop) { [weak self] closed in
             self?.openStreams.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(closed)) }
         }
         openStreams.withLock { $0[ObjectIdentifier(streaming)] = streaming }

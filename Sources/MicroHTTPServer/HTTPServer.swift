@@ -1,4 +1,5 @@
 import CMicroHTTPD
+import EventLoop
 import Glibc
 import Logging
 import Synchronization
@@ -12,6 +13,10 @@ public final class HTTPServer: Sendable {
     let configuration: HTTPServerConfiguration
     let responder: any HTTPResponder
     let logger: Logger
+    /// Where libmicrohttpd runs when it has no threads of its own (one HTTP thread, the default):
+    /// the event loop that also owns the application's state, so reads are answered in the
+    /// callback. Nil: libmicrohttpd's own polling thread (or threads, `threadPoolSize` > 1).
+    let loop: EventLoop?
     let admission = RequestAdmission()
     private let lifecycle = Mutex<Lifecycle>(.idle)
     private let boundPort = Atomic<UInt16>(0)
@@ -50,11 +55,13 @@ public final class HTTPServer: Sendable {
     /// The libmicrohttpd the process runs with, e.g. `0.9.75`.
     public static var libraryVersion: String { String(cString: MHD_get_version()) }
 
-    /// Creates a server; nothing listens until ``start()``.
-    public init(configuration: HTTPServerConfiguration, responder: any HTTPResponder, logger: Logger) {
+    /// Creates a server; nothing listens until ``start()``. With `loop` (and one HTTP thread),
+    /// libmicrohttpd runs on that loop's thread instead of a thread of its own.
+    public init(configuration: HTTPServerConfiguration, responder: any HTTPResponder, logger: Logger, loop: EventLoop? = nil) {
         self.configuration = configuration
         self.responder = responder
         self.logger = logger
+        self.loop = configuration.threadPoolSize > 1 ? nil : loop
         currentTLS = Mutex(configuration.tls)
     }
 
@@ -229,7 +236,18 @@ public final class HTTPServer: Sendable {
             retained.release()
             return .failure(HTTPServerError(messages.isEmpty ? "libmicrohttpd could not start" : messages.joined(separator: "; ")))
         }
-        return .success(RunningDaemon(daemon: daemon, retainedServer: retained))
+        let running = RunningDaemon(daemon: daemon, retainedServer: retained)
+        if let loop {
+            let descriptor = fws_mhd_epoll_fd(daemon)
+            guard descriptor >= 0 else {
+                stop(running)
+                return .failure(HTTPServerError("libmicrohttpd gave no epoll descriptor to run it on the event loop"))
+            }
+            loop.add(descriptor, EventLoop.Source(
+                ready: { MHD_run(running.daemon) },
+                timeout: { let due = fws_mhd_timeout_ms(running.daemon); return due < 0 ? nil : Int(clamping: due) }))
+        }
+        return .success(running)
     }
 
     /// Stops the daemon and drops its reference to the server.
@@ -238,11 +256,21 @@ public final class HTTPServer: Sendable {
     /// are left (idle keep-alive ones) are torn down. `MHD_stop_daemon` joins MHD's threads, which
     /// blocks the caller briefly; that happens once per server.
     func stop(_ running: RunningDaemon) {
-        let listenSocket = MHD_quiesce_daemon(running.daemon)
-        MHD_stop_daemon(running.daemon)
-        // After a quiesce MHD leaves the listening socket to the caller, to close after the stop.
-        if listenSocket >= 0 { close(listenSocket) }
+        onDaemonThread {
+            if let loop = self.loop { loop.remove(fws_mhd_epoll_fd(running.daemon)) }
+            let listenSocket = MHD_quiesce_daemon(running.daemon)
+            MHD_stop_daemon(running.daemon)
+            // After a quiesce MHD leaves the listening socket to the caller, to close after the stop.
+            if listenSocket >= 0 { close(listenSocket) }
+        }
         running.retainedServer.release()
+    }
+
+    /// Runs `body` where libmicrohttpd may be driven: on the event loop when it runs there (so it
+    /// never overlaps `MHD_run`), else right here.
+    func onDaemonThread<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
+        guard let loop else { return body() }
+        return loop.executeAndWait(body)
     }
 
     /// Records a message libmicrohttpd logged, from whichever thread MHD logged it on.
@@ -267,8 +295,9 @@ public final class HTTPServer: Sendable {
     }
 
     private func daemonFlags(ipv6: Bool, tls: Bool) -> UInt32 {
-        var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue
-            | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_ERROR_LOG.rawValue
+        var flags = MHD_USE_EPOLL.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue | MHD_USE_ERROR_LOG.rawValue
+        // On the event loop, the loop polls MHD's epoll descriptor and calls MHD_run.
+        if loop == nil { flags |= MHD_USE_INTERNAL_POLLING_THREAD.rawValue }
         if ipv6 { flags |= MHD_USE_IPv6.rawValue }
         if tls { flags |= MHD_USE_TLS.rawValue }
         return flags

@@ -1,4 +1,5 @@
 import CMicroHTTPD
+import EventLoop
 import Synchronization
 
 /// Drives an ``HTTPBodyStream`` from libmicrohttpd's content-reader callback.
@@ -30,9 +31,12 @@ final class StreamingResponse: Sendable {
     private let peerClosed = Atomic<Bool>(false)
     private let onClose: @Sendable (StreamingResponse) -> Void
 
-    init(stream: any HTTPBodyStream, connection: OpaquePointer, onClose: @escaping @Sendable (StreamingResponse) -> Void) {
+    init(
+        stream: any HTTPBodyStream, connection: OpaquePointer, loop: EventLoop?,
+        onClose: @escaping @Sendable (StreamingResponse) -> Void
+    ) {
         self.stream = stream
-        self.connection = SuspendedConnection(connection)
+        self.connection = SuspendedConnection(connection, loop: loop)
         socket = fws_mhd_connection_fd(connection)
         self.onClose = onClose
     }

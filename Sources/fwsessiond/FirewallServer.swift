@@ -1,3 +1,4 @@
+import EventLoop
 import FirewallAPI
 import FirewallDataPlane
 import FirewallPersistence
@@ -64,16 +65,18 @@ struct FirewallServer: Service {
             sinks.append(dataPlane)
             traffic = dataPlane
         }
+        // One thread for libmicrohttpd and the state's actor: reads are answered in the callback.
+        let loop = EventLoop()
         let service = FirewallService(
             restoring: restored, sinks: sinks, traffic: traffic, settings: configuration.settings, logger: logger,
-            listener: PipelineObserver(events: events, metrics: metrics), array: arrayNode)
+            listener: PipelineObserver(events: events, metrics: metrics), array: arrayNode, loop: loop)
         let routes = FirewallRoutes.make(
             service: service, settings: configuration.settings, metrics: metrics, events: events,
             audit: AuditLog(logger: logger))
         let responder = APIResponder(
             routes: routes, authenticator: Authenticator(tokens: configuration.tokens), metrics: metrics, logger: logger)
         let http = configuration.listen.map {
-            HTTPServer(configuration: configuration.httpConfiguration(for: $0), responder: responder, logger: logger)
+            HTTPServer(configuration: configuration.httpConfiguration(for: $0), responder: responder, logger: logger, loop: loop)
         }
         return FirewallServer(
             configuration: configuration, service: service, events: events, http: http, responder: responder, logger: logger,
