@@ -6,6 +6,7 @@ import FirewallService
 import Logging
 import MicroHTTPServer
 import ServiceLifecycle
+import UnixSignals
 
 /// `fwsessiond serve`: runs the control plane until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import FirewallService
 import FirewallSessions
 import MicroHTTPServer
+import StrictJSON
 
 /// `/healthz` and `/readyz`: for load balancers and orchestrators.
 struct HealthHandlers: Sendable {

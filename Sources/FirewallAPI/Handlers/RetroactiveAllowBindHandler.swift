@@ -1,5 +1,6 @@
 import FirewallService
 import FirewallSessions
+import Logging
 import MicroHTTPServer
 import StrictJSON
 
