@@ -116,7 +116,6 @@ let package = Package(
         .target(
             name: "FirewallAPI",
             dependencies: [
-                "CGnuTLS",
                 "FirewallService",
                 "FirewallSessions",
                 "MicroHTTPServer",
