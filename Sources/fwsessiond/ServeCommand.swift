@@ -2,6 +2,7 @@ import ArgumentParser
 import FirewallAPI
 import FirewallDataPlane
 import FirewallPersistence
+import FirewallPipeline
 import FirewallService
 import Logging
 import MicroHTTPServer
@@ -74,7 +75,8 @@ struct ServeCommand: AsyncParsableCommand {
             LogOutput.shared.flush()
         }
         let logger = Logger(label: "fwsessiond")
-        let server = try FirewallServer.make(configuration: configuration, logger: logger)
+        // Opening the store and restoring the state block (seconds for a million binds): not on the cooperative pool.
+        let server = try await runOnThread { try FirewallServer.make(configuration: configuration, logger: logger) }
         let group = ServiceGroup(
             services: [server], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         try await group.run()
