@@ -51,10 +51,8 @@ public final class APIResponder: HTTPResponder {
                 http: request, route: matched, pathParameters: parameters, query: query,
                 principal: principal ?? .loopback, requestID: requestID)
             answer = try await matched.handler(apiRequest)
-        } catch let error as APIError {
-            answer = APIResponse(error.response(instance: request.path), hresult: error.hresult)
-        } catch let error as FirewallError {
-            let apiError = APIError(error)
+        } catch let error as any APIErrorConvertible {
+            let apiError = error.apiError
             answer = APIResponse(apiError.response(instance: request.path), hresult: apiError.hresult)
         } catch {
             logger.error(
@@ -63,8 +61,7 @@ public final class APIResponder: HTTPResponder {
                     "request.id": "\(requestID)", "http.route": "\(route?.template ?? "-")",
                     "http.method": "\(request.method)", "error": "\(error)",
                 ])
-            let failure = APIError(status: 500, .E_FAIL, "unexpected failure; the server log has the details")
-            answer = APIResponse(failure.response(instance: request.path), hresult: .E_FAIL)
+            answer = APIResponse(APIError.unexpected.response(instance: request.path), hresult: APIError.unexpected.hresult)
         }
         let elapsed = Self.monotonicSeconds() - started
         metrics?.recordRequest(
@@ -92,13 +89,11 @@ public final class APIResponder: HTTPResponder {
         case .found(let route, let parameters):
             return (route, parameters)
         case .methodNotAllowed(let allowed):
-            throw APIError(
-                status: 405, .ERROR_INVALID_FUNCTION, "\(request.method) is not supported on this resource",
-                headers: [(name: "Allow", value: allowed.joined(separator: ", "))])
+            throw .methodNotAllowed(request.method, allowed: allowed)
         case .notFound:
-            throw APIError(status: 404, .ERROR_NOT_FOUND, "no such resource")
+            throw .noSuchResource
         case .malformedPath:
-            throw APIError.invalid("path", "is not valid percent-encoded UTF-8")
+            throw .invalid("path", "is not valid percent-encoded UTF-8")
         }
     }
 
@@ -111,19 +106,14 @@ public final class APIResponder: HTTPResponder {
                 host: request.headers["Host"], origin: request.headers["Origin"],
                 fetchSite: request.headers["Sec-Fetch-Site"])
         {
-            throw APIError(status: 403, .E_ACCESSDENIED, refusal)
+            throw .forbidden(refusal)
         }
         switch authenticator.authenticate(request.headers["Authorization"]) {
         case .failure(let failure):
-            let challenge = failure == .missing ? "Bearer realm=\"fwsessiond\"" : "Bearer realm=\"fwsessiond\", error=\"invalid_token\""
-            throw APIError(
-                status: 401, .E_ACCESSDENIED,
-                failure == .missing ? "a bearer token is required (Authorization: Bearer <token>)" : "the bearer token is not valid",
-                headers: [(name: "WWW-Authenticate", value: challenge)])
+            throw failure.apiError
         case .success(let principal):
             guard principal.role.permits(route.access) else {
-                throw APIError(
-                    status: 403, .E_ACCESSDENIED,
+                throw .forbidden(
                     "token '\(principal.name)' has role \(principal.role.rawValue), which may not call \(route.method) \(route.template)")
             }
             return principal
@@ -131,22 +121,7 @@ public final class APIResponder: HTTPResponder {
     }
 
     public func reject(_ rejection: HTTPRejection, method: String, path: String) -> HTTPResponse {
-        let instance = String(path.prefix(256))
-        switch rejection {
-        case .bodyTooLarge(let limit):
-            return APIError(status: 413, .E_INVALIDARG, "the request body is larger than the limit of \(limit) bytes")
-                .response(instance: instance)
-        case .shuttingDown:
-            return APIError(
-                status: 503, .FWX_E_TERMINATING, "the server is shutting down", headers: [(name: "Retry-After", value: "1")]
-            ).response(instance: instance)
-        case .clientCertificateRejected:
-            return APIError(
-                status: 403, .E_ACCESSDENIED, "a client certificate signed by the configured CA is required"
-            ).response(instance: instance)
-        @unknown default:
-            return APIError(status: 400, .E_INVALIDARG, "the request was refused").response(instance: instance)
-        }
+        rejection.apiError.response(instance: String(path.prefix(256)))
     }
 
     private static func monotonicSeconds() -> Double {

@@ -39,10 +39,8 @@ struct EventsHandler: Sendable {
                 (name: "X-Accel-Buffering", value: "no"),
             ])
             return APIResponse(HTTPResponse(status: 200, headers: headers, stream: stream))
-        case .failure(.tooManySubscribers(let limit)):
-            throw APIError(FirewallError(.FWX_E_IS_BUSY, "the limit of \(limit) event subscribers is reached", retryAfterSeconds: 5))
-        case .failure(.shuttingDown):
-            throw APIError(status: 503, .FWX_E_TERMINATING, "the server is shutting down", headers: [(name: "Retry-After", value: "1")])
+        case .failure(let failure):
+            throw failure
         }
     }
 }

@@ -54,9 +54,9 @@ struct ProtocolHandlers: Sendable {
         return APIResponse(status: 204, headers: headers)
     }
 
-    private static func guid(_ request: APIRequest) throws(APIError) -> ProtocolGUID {
+    private static func guid(_ request: APIRequest) throws(FirewallError) -> ProtocolGUID {
         guard let guid = ProtocolGUID(request.parameter("guid")) else {
-            throw APIError(.notFound("protocol definition", request.parameter("guid")))
+            throw .notFound("protocol definition", request.parameter("guid"))
         }
         return guid
     }

@@ -58,7 +58,7 @@ public final class FirewallMetrics: Sendable {
     /// Creates the metrics, every labelled series known up front, so all appear from the first scrape.
     public init() {
         let registry = registry
-        hresults = Dictionary(uniqueKeysWithValues: HResult.all.map { hresult in
+        hresults = Dictionary(uniqueKeysWithValues: HResult.table.map(\.hresult).map { hresult in
             (hresult, registry.makeCounter(
                 descriptor: Self.metric("hresults", unit: "total", "Answers by HRESULT."), labels: [("hresult", hresult.name)]))
         })

@@ -21,8 +21,8 @@ public struct APIRequest: Sendable {
     func parameter(_ name: String) -> String { pathParameters[name] ?? "" }
 
     /// The `{bindId}` parameter as a bind id; an id of another shape cannot exist (404).
-    func bindID(_ name: String = "bindId") throws(APIError) -> BindID {
-        guard let id = BindID(parameter(name)) else { throw APIError(.notFound("bind", parameter(name))) }
+    func bindID(_ name: String = "bindId") throws(FirewallError) -> BindID {
+        guard let id = BindID(parameter(name)) else { throw .notFound("bind", parameter(name)) }
         return id
     }
 
@@ -68,9 +68,7 @@ public struct APIRequest: Sendable {
             $0.trimmingSpaces().lowercased()
         } ?? ""
         guard mediaType == "application/json" else {
-            throw APIError(
-                status: 415, .E_INVALIDARG,
-                "request bodies must be sent with Content-Type: application/json (got '\(contentType)')")
+            throw .unsupportedMediaType(contentType)
         }
     }
 

@@ -1,6 +1,7 @@
 /// A failure of a domain operation: the HRESULT the caller gets and why.
 ///
-/// The HTTP status is not chosen here; the API layer maps `hresult` through its one table.
+/// The HTTP status is not chosen here: `HResult.table` gives it, and the API layer answers with
+/// it (`APIErrorConvertible`), this error reaching it unchanged.
 public struct FirewallError: Error, Sendable, Equatable {
     /// The result code.
     public var hresult: HResult
