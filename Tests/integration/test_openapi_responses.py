@@ -391,7 +391,7 @@ def test_retroactive_allow_bind(api):
     path = "/sessions/ws17-1/retroactive-binds"
     bad = {"protocol": "tcp", "address": "203.0.113.10:40001", "protocolGuid": FTP, "flags": ["bidirectional"]}
     body = problem(api.call("POST", path, 400, bad), "E_INVALIDARG", field="flags[0]")
-    assert body["errors"][0]["reason"] == "only valid for protocol udp"
+    assert body["errors"][0]["reason"] == "is only valid for protocol udp"
 
     sip = {"protocol": "udp", "address": "203.0.113.10:40000", "protocolGuid": SIP.upper(),
            "flags": ["bidirectional", "increase-receive-buffer"],

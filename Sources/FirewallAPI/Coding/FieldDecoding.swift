@@ -93,11 +93,13 @@ extension JSONObjectReader {
     func finish() throws(JSONFieldError) { try rejectUnknownKeys() }
 }
 
-/// Runs strict body decoding, turning a field error into E_INVALIDARG naming the field.
-func decodingFields<T>(_ body: () throws(JSONFieldError) -> T) throws(APIError) -> T {
+/// Runs strict body decoding: a decoder's field error becomes E_INVALIDARG naming the field; an
+/// error of the domain, whose validating initializers the decoded values are handed to, passes
+/// unchanged.
+func decodingFields<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch {
+    } catch let error as JSONFieldError {
         throw APIError.invalid(error.field, error.reason)
     }
 }

@@ -61,9 +61,9 @@ struct ProtocolHandlers: Sendable {
         return guid
     }
 
-    private static func definition(from request: APIRequest, pathGUID: ProtocolGUID?) throws(APIError) -> ProtocolDefinition {
+    private static func definition(from request: APIRequest, pathGUID: ProtocolGUID?) throws -> ProtocolDefinition {
         var body = try request.jsonBody()
-        return try decodingFields { () throws(JSONFieldError) in
+        let definition = try decodingFields {
             var guid = pathGUID ?? ProtocolGUID.random()
             if body.object["guid"] != nil {
                 let given = try body.requiredGUID("guid")
@@ -75,9 +75,6 @@ struct ProtocolHandlers: Sendable {
             let name = try body.requiredText("name", maxLength: 128)
             guard let items = try body.optionalObjectArray("primaryConnections") else {
                 throw JSONFieldError(field: "primaryConnections", reason: "is required")
-            }
-            guard (1...64).contains(items.count) else {
-                throw JSONFieldError(field: "primaryConnections", reason: "must have 1 to 64 items")
             }
             var connections: [PrimaryConnection] = []
             for var item in items {
@@ -93,5 +90,7 @@ struct ProtocolHandlers: Sendable {
             try body.finish()
             return ProtocolDefinition(guid: guid, name: name, primaryConnections: connections)
         }
+        try definition.validate()
+        return definition
     }
 }

@@ -34,6 +34,14 @@ public struct FirewallError: Error, Sendable, Equatable {
                       fieldErrors: [FieldError(field: field, reason: reason)])
     }
 
+    /// The same error about one part of a larger request (`decisions[3]`): an E_INVALIDARG that
+    /// names a field names it under `path`; any other error is returned as it is.
+    public func nested(in path: String) -> FirewallError {
+        guard hresult == .E_INVALIDARG, fieldErrors.count == 1 else { return self }
+        let field = fieldErrors[0].field
+        return .invalid(field.isEmpty ? path : path + "." + field, fieldErrors[0].reason)
+    }
+
     /// ERROR_NOT_FOUND for one kind of object.
     public static func notFound(_ what: String, _ id: String) -> FirewallError {
         FirewallError(.ERROR_NOT_FOUND, "no \(what) with id '\(id)'")

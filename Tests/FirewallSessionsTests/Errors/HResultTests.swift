@@ -63,15 +63,18 @@ struct HResultTests {
 
     @Test("FirewallError helpers carry the code and the field")
     func errorHelpers() {
-        let invalid = FirewallError.invalid("flags[0]", "only valid for protocol udp")
+        let invalid = FirewallError.invalid("flags[0]", "is only valid for protocol udp")
         #expect(invalid.hresult == .E_INVALIDARG)
-        #expect(invalid.fieldErrors == [FieldError(field: "flags[0]", reason: "only valid for protocol udp")])
-        #expect(invalid.detail == "flags[0] only valid for protocol udp")
+        #expect(invalid.fieldErrors == [FieldError(field: "flags[0]", reason: "is only valid for protocol udp")])
+        #expect(invalid.detail == "flags[0] is only valid for protocol udp")
+        #expect(invalid.nested(in: "items[2]") == .invalid("items[2].flags[0]", "is only valid for protocol udp"))
+        #expect(FirewallError.invalid("", "is not JSON").nested(in: "items[2]") == .invalid("items[2]", "is not JSON"))
         let body = FirewallError.invalid("", "is not JSON")
         #expect(body.detail == "body is not JSON")
         let missing = FirewallError.notFound("session", "s-9")
         #expect(missing.hresult == .ERROR_NOT_FOUND)
         #expect(missing.detail == "no session with id 's-9'")
         #expect(missing.fieldErrors.isEmpty)
+        #expect(missing.nested(in: "items[2]") == missing)
     }
 }

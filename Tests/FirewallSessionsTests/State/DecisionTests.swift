@@ -10,7 +10,7 @@ struct DecisionTests {
 
     /// A world with session s1 and a UDP bind on `bound`, optionally allowed with flags and filter.
     static func makeBoundWorld(
-        allowed: Bool = true, transport: TransportProtocol = .udp, flags: BindFlags = [], ipFilter: BindIPFilter? = nil,
+        allowed: Bool = true, transport: TransportProtocol = .udp, flags: [BindFlags] = [], ipFilter: BindIPFilter? = nil,
         settings: FirewallSettings = FirewallSettings()
     ) throws -> (World, BindID) {
         var world = try makeWorld(settings: settings)
