@@ -79,4 +79,44 @@ struct HandlerValidationTests {
         #expect(answer?.field == field)
         #expect(answer?.reason == reason)
     }
+
+    @Test("details read as sentences: the field, then what is wrong with it", arguments: [
+        ("POST", "/sessions", "", "body is required: send a JSON object with Content-Type: application/json"),
+        ("DELETE", "/sessions/s-1", "[]", "body must be empty or {}, as this operation takes no request body"),
+        ("POST", "/sessions", #"{"clientAddress": "10.0.0.1", "clientAdress": "10.0.0.2"}"#, "clientAdress is not a known field"),
+        ("POST", "/sessions/s-1/binds", #"{"protocol": "tcp", "address": "203.0.113.10:0"}"#,
+         "address is not valid: port 0 is not allowed"),
+        ("GET", "/sessions?limt=1", "", "limt is not a query parameter of this operation"),
+        ("POST", "/sessions/s-1/retroactive-binds",
+         #"{"protocol": "udp", "address": "203.0.113.10:1", "protocolGuid": "477d0251-8a01-4895-9727-ba1370e17366", "flags": ["loud"]}"#,
+         "flags[0] is not a known flag (the flags are 'bidirectional' and 'increase-receive-buffer')"),
+    ])
+    func sentences(method: String, target: String, body: String, detail: String) async throws {
+        let parts = target.split(separator: "?", maxSplits: 1).map(String.init)
+        let response = await Self.responder().respond(to: HTTPRequest(
+            method: method, path: parts[0], query: parts.count > 1 ? parts[1] : nil,
+            headers: HTTPHeaders([(name: "Content-Type", value: "application/json")]), body: Array(body.utf8)))
+        #expect(try Self.invalid(response)?.detail == detail)
+    }
+
+    @Test("an operation without a body takes none, or {} whatever its media type", arguments: [
+        ("", nil), ("{}", "application/json"), (" {\n} ", "application/x-www-form-urlencoded"), ("{}", nil),
+    ] as [(String, String?)])
+    func bodilessTakesEmptyObject(body: String, contentType: String?) async throws {
+        let responder = Self.responder()
+        let filter = await Self.post(responder, "/ip-filters", #"{"include": ["10.0.0.0/8"]}"#)
+        #expect(filter.status == 201)
+        guard case .object(let created) = try JSONParser.parse(filter.body), case .string(let id)? = created["id"] else {
+            Issue.record("no filter id")
+            return
+        }
+        var headers = HTTPHeaders()
+        if let contentType { headers.add(name: "Content-Type", value: contentType) }
+        let clone = await responder.respond(to: HTTPRequest(
+            method: "POST", path: "/ip-filters/\(id)/clone", headers: headers, body: Array(body.utf8)))
+        #expect(clone.status == 201)
+        let refused = await responder.respond(to: HTTPRequest(
+            method: "POST", path: "/ip-filters/\(id)/clone", headers: headers, body: Array(#"{"a": 1}"#.utf8)))
+        #expect(refused.status == 400)
+    }
 }

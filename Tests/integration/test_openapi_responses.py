@@ -553,6 +553,13 @@ def test_ip_filters(api):
     api.call("DELETE", f"/ip-filters/{clone['id']}", 204)
     api.call("DELETE", f"/ip-filters/{clone['id']}", 404)
 
+    # A bodiless POST takes {} as no body: generated clients send one, and so does curl -d '{}' (as a form).
+    for body, content_type in [(b"{}", "application/json"), (b" { } ", "application/x-www-form-urlencoded")]:
+        copy = api.call("POST", f"/ip-filters/{fid}/clone", 201, raw=body, content_type=content_type).json()
+        api.call("DELETE", f"/ip-filters/{copy['id']}", 204, raw=b"{}")
+    refused = problem(api.call("POST", f"/ip-filters/{fid}/clone", 400, raw=b"[]"), "E_INVALIDARG", field="")
+    assert refused["detail"] == "body must be empty or {}, as this operation takes no request body"
+
 
 # --------------------------------------------------------------------------- closing
 

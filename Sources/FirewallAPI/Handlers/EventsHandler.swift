@@ -18,7 +18,7 @@ struct EventsHandler: Sendable {
             for name in types.split(separator: ",", omittingEmptySubsequences: false) {
                 guard let kind = DomainEvent.Kind(rawValue: String(name)) else {
                     let known = DomainEvent.Kind.allCases.map(\.rawValue).joined(separator: ", ")
-                    throw APIError.invalid("types", "unknown event type '\(name.prefix(64))'; known types are \(known)")
+                    throw APIError.invalid("types", "names an unknown event type '\(name.prefix(64))' (the types are \(known))")
                 }
                 kinds.insert(kind)
             }

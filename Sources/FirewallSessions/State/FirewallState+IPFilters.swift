@@ -84,7 +84,7 @@ extension FirewallState {
         guard let filter = filters[id] else { throw .notFound("IP filter", id) }
         guard let other = filters[otherID] else {
             throw FirewallError(.ERROR_NOT_FOUND, "no IP filter with id '\(otherID)'",
-                                fieldErrors: [FieldError(field: "other", reason: "no IP filter with this id")])
+                                fieldErrors: [FieldError(field: "other", reason: "names no IP filter")])
         }
         return filter.ranges.relation(to: other.ranges)
     }
@@ -113,6 +113,6 @@ extension FirewallState {
 
     private static func missingOperand(_ id: String) -> FirewallError {
         FirewallError(.ERROR_NOT_FOUND, "no IP filter with id '\(id)'",
-                      fieldErrors: [FieldError(field: "filterId", reason: "no IP filter with this id")])
+                      fieldErrors: [FieldError(field: "filterId", reason: "names no IP filter")])
     }
 }

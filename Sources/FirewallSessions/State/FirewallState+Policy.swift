@@ -139,7 +139,7 @@ extension FirewallState {
     private func validate(_ spec: RuleSpec) throws(FirewallError) {
         try spec.validate()
         for (index, guid) in spec.protocols.referencedGUIDs.enumerated() where protocols[guid] == nil {
-            throw .invalid(spec.protocols.fieldName(index), "no protocol definition with GUID \(guid)")
+            throw .invalid(spec.protocols.fieldName(index), "is \(guid), which no protocol definition has")
         }
     }
 

@@ -54,7 +54,7 @@ extension FirewallState {
     ) throws(FirewallError) -> RetroactiveAllowBindResult {
         if case .stored(let filterID) = request.ipFilter, filters[filterID] == nil {
             throw FirewallError(.ERROR_NOT_FOUND, "no IP filter with id '\(filterID)'",
-                                fieldErrors: [FieldError(field: "ipFilterId", reason: "no IP filter with this id")])
+                                fieldErrors: [FieldError(field: "ipFilterId", reason: "names no IP filter")])
         }
         guard let session = sessions[sessionID] else { throw .notFound("session", sessionID) }
         let matched = matchingBinds(of: sessionID, request.transport, request.address)
