@@ -33,24 +33,13 @@ enum ConfigurationFile {
     /// Applies a parsed document.
     static func apply(_ value: JSONValue, to configuration: inout ServerConfiguration) throws(JSONFieldError) {
         var root = try JSONObjectReader(value)
-        if let listen = try root.optionalString("listen") {
-            guard let address = ListenAddress(listen) else {
-                throw JSONFieldError(field: "listen", reason: "must be HOST:PORT with an IP address, e.g. 127.0.0.1:8080 or [::1]:8080")
-            }
-            configuration.listen = address
+        if let listen = try root.optionalSetting("listen", SettingValue.listen) { configuration.listen = listen }
+        if let data = try root.optionalSetting("data", SettingValue.dataDirectory) { configuration.dataDirectory = data }
+        if let store = try root.optionalSetting("store", SettingValue.choice(ServerConfiguration.StoreKind.self)) {
+            configuration.store = store
         }
-        if let data = try root.optionalString("data") {
-            guard !data.isEmpty else { throw JSONFieldError(field: "data", reason: "must not be empty") }
-            configuration.dataDirectory = data
-        }
-        if let store = try root.optionalEnum("store", ServerConfiguration.StoreKind.self) { configuration.store = store }
-        if let level = try root.optionalString("logLevel") {
-            guard LogLevelName.parse(level) != nil else {
-                throw JSONFieldError(field: "logLevel", reason: "must be one of \(LogLevelName.names.joined(separator: ", "))")
-            }
-            configuration.logLevel = level
-        }
-        if let format = try root.optionalEnum("logFormat", ServerConfiguration.LogFormat.self) {
+        if let level = try root.optionalSetting("logLevel", SettingValue.logLevel) { configuration.logLevel = level }
+        if let format = try root.optionalSetting("logFormat", SettingValue.choice(ServerConfiguration.LogFormat.self)) {
             configuration.logFormat = format
         }
         if var limits = try root.optionalObject("limits") {
