@@ -58,16 +58,9 @@ struct ServeCommand: AsyncParsableCommand {
         let level = LogLevelName.parse(configuration.logLevel) ?? .info
         let format = configuration.logFormat
         LoggingSystem.bootstrap { label in
-            switch format {
-            case .json:
-                var handler = JSONLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            case .text:
-                var handler = TextLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            var handler = StandardErrorLogHandler(label: label, format: format)
+            handler.logLevel = level
+            return handler
         }
         let flusher = Task { await LogOutput.shared.runFlusher() }
         defer {
