@@ -124,7 +124,6 @@ let package = Package(
         .target(
             name: "FirewallAPI",
             dependencies: [
-                "CGnuTLS",
                 "FirewallService",
                 "FirewallSessions",
                 "MicroHTTPServer",
@@ -142,6 +141,7 @@ let package = Package(
                 "FirewallPersistence",
                 "FirewallPipeline",
                 "FirewallDataPlane",
+                "FirewallSessions",
                 "MicroHTTPServer",
                 "StrictJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -151,16 +151,37 @@ let package = Package(
             ]
         ),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
-        .testTarget(name: "MicroHTTPServerTests", dependencies: ["MicroHTTPServer"]),
+        .testTarget(name: "MicroHTTPServerTests", dependencies: ["MicroHTTPServer", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FirewallSessionsTests", dependencies: ["FirewallSessions"]),
-        .testTarget(name: "FirewallDataPlaneTests", dependencies: ["FirewallDataPlane", "FirewallSessions"]),
-        .testTarget(name: "FirewallPipelineTests", dependencies: ["FirewallPipeline", "FirewallPersistence"]),
-        .testTarget(name: "FirewallPersistenceTests", dependencies: ["FirewallPersistence", "FirewallPipeline"]),
-        .testTarget(name: "FirewallServiceTests", dependencies: ["FirewallService", "FirewallPersistence", "FirewallPipeline"]),
+        .testTarget(name: "FirewallDataPlaneTests", dependencies: ["FirewallDataPlane", "FirewallPipeline", "FirewallSessions"]),
+        .testTarget(
+            name: "FirewallPipelineTests",
+            dependencies: ["FirewallPipeline", "FirewallPersistence", "FirewallSessions", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "FirewallPersistenceTests",
+            dependencies: ["FirewallPersistence", "FirewallPipeline", "FirewallSessions", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "FirewallServiceTests",
+            dependencies: [
+                "FirewallService", "FirewallPersistence", "FirewallPipeline", "FirewallSessions",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "FirewallAPITests",
-            dependencies: ["FirewallAPI", "FirewallService", "FirewallPersistence", "MicroHTTPServer", "StrictJSON"]
+            dependencies: [
+                "FirewallAPI", "FirewallService", "FirewallPersistence", "FirewallSessions", "MicroHTTPServer", "StrictJSON",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Every file imports the modules whose members it uses (SE-0444): a dependency reached only
+// through another file's import would hide a layer crossing.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

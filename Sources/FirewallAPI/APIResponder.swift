@@ -59,10 +59,8 @@ public final class APIResponder: HTTPResponder {
                 http: request, route: matched, pathParameters: parameters, query: query,
                 principal: principal ?? .loopback, requestID: requestID)
             answer = try await matched.handler(apiRequest)
-        } catch let error as APIError {
-            answer = APIResponse(error.response(instance: request.path), hresult: error.hresult)
-        } catch let error as FirewallError {
-            let apiError = APIError(error)
+        } catch let error as any APIErrorConvertible {
+            let apiError = error.apiError
             answer = APIResponse(apiError.response(instance: request.path), hresult: apiError.hresult)
         } catch {
             logger.error(
@@ -71,8 +69,7 @@ public final class APIResponder: HTTPResponder {
                     "request.id": "\(requestID)", "http.route": "\(route?.template ?? "-")",
                     "http.method": "\(request.method)", "error": "\(error)",
                 ])
-            let failure = APIError(status: 500, .E_FAIL, "unexpected failure; the server log has the details")
-            answer = APIResponse(failure.response(instance: request.path), hresult: .E_FAIL)
+            answer = APIResponse(APIError.unexpected.response(instance: request.path), hresult: APIError.unexpected.hresult)
         }
         let elapsed = Self.monotonicSeconds() - started
         metrics?.recordRequest(
@@ -130,13 +127,11 @@ public final class APIResponder: HTTPResponder {
         case .found(let route, let parameters):
             return (route, parameters)
         case .methodNotAllowed(let allowed):
-            throw APIError(
-                status: 405, .ERROR_INVALID_FUNCTION, "\(request.method) is not supported on this resource",
-                headers: [(name: "Allow", value: allowed.joined(separator: ", "))])
+            throw .methodNotAllowed(request.method, allowed: allowed)
         case .notFound:
-            throw APIError(status: 404, .ERROR_NOT_FOUND, "no such resource")
+            throw .noSuchResource
         case .malformedPath:
-            throw APIError.invalid("path", "is not valid percent-encoded UTF-8")
+            throw .invalid("path", "is not valid percent-encoded UTF-8")
         }
     }
 
@@ -151,20 +146,15 @@ public final class APIResponder: HTTPResponder {
                 host: request.headers["Host"], origin: request.headers["Origin"],
                 fetchSite: request.headers["Sec-Fetch-Site"])
         {
-            throw APIError(status: 403, .E_ACCESSDENIED, refusal)
+            throw .forbidden(refusal)
         }
         switch authenticator.authenticate(request.headers["Authorization"]) {
         case .failure(let failure):
-            let challenge = failure == .missing ? "Bearer realm=\"fwsessiond\"" : "Bearer realm=\"fwsessiond\", error=\"invalid_token\""
-            throw APIError(
-                status: 401, .E_ACCESSDENIED,
-                failure == .missing ? "a bearer token is required (Authorization: Bearer <token>)" : "the bearer token is not valid",
-                headers: [(name: "WWW-Authenticate", value: challenge)])
+            throw failure.apiError
         case .success(let principal):
             caller = principal
             guard principal.role.permits(route.access) else {
-                throw APIError(
-                    status: 403, .E_ACCESSDENIED,
+                throw .forbidden(
                     "token '\(principal.name)' has role \(principal.role.rawValue), which may not call \(route.method) \(route.template)")
             }
             return principal
@@ -178,7 +168,7 @@ public final class APIResponder: HTTPResponder {
     /// The problem+json answer to a request the HTTP layer refused, with its access line (a mutual
     /// TLS refusal at notice level: someone without a valid certificate knocked) and request id.
     public func reject(_ rejection: HTTPRejection, method: String, path: String, remoteAddress: String?) -> HTTPResponse {
-        let error = Self.problem(for: rejection)
+        let error = rejection.apiError
         var response = error.response(instance: String(path.prefix(256)))
         let requestID = nextID()
         let refusedCertificate = rejection == .clientCertificateRejected
@@ -188,24 +178,6 @@ public final class APIResponder: HTTPResponder {
             reason: refusedCertificate ? "client certificate missing or not signed by the configured CA" : nil)
         response.headers.add(name: "X-Request-Id", value: requestID)
         return response
-    }
-
-    private static func problem(for rejection: HTTPRejection) -> APIError {
-        switch rejection {
-        case .bodyTooLarge(let limit):
-            return APIError(status: 413, .E_INVALIDARG, "the request body is larger than the limit of \(limit) bytes")
-        case .shuttingDown:
-            return APIError(
-                status: 503, .FWX_E_TERMINATING, "the server is shutting down", headers: [(name: "Retry-After", value: "1")])
-        case .clientCertificateRejected:
-            return APIError(status: 403, .E_ACCESSDENIED, "a client certificate signed by the configured CA is required")
-        case .requestTargetTooLong(let limit):
-            return APIError(status: 414, .E_INVALIDARG, "the request target (path and query) is longer than the limit of \(limit) bytes")
-        case .headerFieldsTooLarge(let limit):
-            return APIError(status: 431, .E_INVALIDARG, "the request's header fields are larger than the limit of \(limit) bytes")
-        @unknown default:
-            return APIError(status: 400, .E_INVALIDARG, "the request was refused")
-        }
     }
 
     private static func monotonicSeconds() -> Double {

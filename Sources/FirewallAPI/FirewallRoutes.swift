@@ -14,7 +14,7 @@ public enum FirewallRoutes {
         let decisions = DecisionHandlers(service: service, metrics: metrics)
         let rules = RuleHandlers(service: service, audit: audit)
         let protocols = ProtocolHandlers(service: service, audit: audit)
-        let filters = IPFilterHandlers(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
+        let filters = IPFilterHandlers(service: service)
         let health = HealthHandlers(service: service)
         let scrape = MetricsHandler(service: service, metrics: metrics)
         let stream = EventsHandler(hub: events)

@@ -3,8 +3,8 @@ import FirewallPipeline
 
 /// One libnftables context: commands in, errors out.
 ///
-/// libnftables' context is not thread-safe (one shared by two threads crashed in tests here), so
-/// the data plane creates one and uses it only on the pipeline's data plane thread.
+/// libnftables' context is not thread-safe (one shared by two threads crashed in tests here,
+/// DATAPLANE.md), so the data plane creates one and uses it only on the pipeline's data plane thread.
 final class NFTContext: @unchecked Sendable {
     // @unchecked: only the data plane's pipeline thread touches it (start, apply, maintain, finish).
     private let context: OpaquePointer

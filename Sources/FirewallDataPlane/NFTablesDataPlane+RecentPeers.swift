@@ -1,5 +1,6 @@
 import FirewallPipeline
 import FirewallSessions
+import Logging
 
 extension NFTablesDataPlane {
     /// Deletes the recent peers the kernel remembers for binds that were revoked, closed or

@@ -8,7 +8,7 @@ import Synchronization
 /// answered only once the kernel transaction holding it committed.
 ///
 /// It keeps the wanted state of every bind in memory (reading 100,000 elements back from the
-/// kernel takes seconds) and turns each batch of changes into one transaction of element
+/// kernel takes seconds, DATAPLANE.md) and turns each batch of changes into one transaction of element
 /// additions and deletions. Everything that touches libnftables runs on the pipeline's data
 /// plane thread (`start`, `apply`, `maintain`, `finish`); counters are read over netlink.
 public final class NFTablesDataPlane: ChangeSink, TrafficCounterSource {

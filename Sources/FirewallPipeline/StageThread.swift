@@ -21,3 +21,11 @@ public func startThread(_ body: @escaping @Sendable () -> Void) {
     precondition(code == 0, "pthread_create failed: \(code)")
     pthread_detach(thread)
 }
+
+/// Runs blocking work (opening a store, restoring a large state) on a thread of its own and
+/// returns its result, so the caller's cooperative thread is free meanwhile.
+public func runOnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        startThread { continuation.resume(with: Result { try body() }) }
+    }
+}

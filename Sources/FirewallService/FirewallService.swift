@@ -21,6 +21,10 @@ public struct FirewallService: Sendable {
     /// With `traffic` (the data plane), binds' counters are the packets it counted: answers read
     /// them at once, and its periodic readings become the state's copy; `/decisions` then only
     /// answer and no longer count.
+    ///
+    /// Restoring a large state blocks for a while (seconds for a million binds, its address index
+    /// built on a second thread meanwhile): call this from a thread of your own, not from the
+    /// cooperative pool (fwsessiond builds the server on one, `runOnThread`).
     public init(
         restoring persisted: PersistedState = PersistedState(), sinks: [any ChangeSink] = [],
         traffic: (any TrafficCounterSource)? = nil,
@@ -34,8 +38,10 @@ public struct FirewallService: Sendable {
         pipeline = ChangePipeline(sinks: sinks, listener: listener, logger: logger)
         // Without a loop of the server's, the state gets a thread of its own.
         let store = SessionStore(
-            state: FirewallState(restoring: persisted, settings: settings), pipeline: pipeline, clock: clock, traffic: traffic,
-            loop: loop ?? EventLoop())
+            state: FirewallState(
+                restoring: persisted, settings: settings,
+                addressIndex: AddressIndexBuild.builder(bindCount: persisted.binds.count)),
+            pipeline: pipeline, clock: clock, traffic: traffic, loop: loop ?? EventLoop())
         self.store = store
         self.traffic = traffic
         traffic?.observeCounters { readings in Task { await store.recordTrafficCounters(readings) } }

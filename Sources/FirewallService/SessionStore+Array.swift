@@ -123,9 +123,9 @@ extension SessionStore {
     /// Checks a new session before claiming its id array-wide; returns the id to claim (a
     /// generated one when none was given).
     func prepareSession(_ request: NewSession) throws(FirewallError) -> String {
+        try request.validate()
         try array.refuseWrites(sequencesLeft: state.sequencesLeft)
         guard let id = request.id else { return "s-\(state.reserveSequence())" }
-        guard Session.isValidID(id) else { throw .invalid("id", "must match [A-Za-z0-9._-]{1,64}") }
         if state.session(id) != nil || array.mirror.session(id) != nil {
             throw FirewallError(.FWX_E_ALREADY_EXISTS, "a session with id '\(id)' exists")
         }

@@ -1,4 +1,5 @@
 import CMicroHTTPD
+import Logging
 
 extension HTTPServer {
     /// Hands `response` to libmicrohttpd for `connection`; MHD adds `Content-Length` and `Date`.

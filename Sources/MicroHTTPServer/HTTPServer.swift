@@ -7,7 +7,8 @@ import Synchronization
 /// An HTTP/1.1 server over libmicrohttpd that hands each complete request to an ``HTTPResponder``.
 ///
 /// libmicrohttpd's threads parse and write; each request's answer is computed in its own task
-/// while its connection is suspended, so no MHD thread ever waits on Swift concurrency.
+/// while its connection is suspended, so no MHD thread ever waits on Swift concurrency (why, and
+/// the pitfalls of bridging the two: docs/LIBMICROHTTPD.md).
 /// Call ``shutdown()`` to stop: the running daemon holds a reference to the server until then.
 public final class HTTPServer: Sendable {
     let configuration: HTTPServerConfiguration

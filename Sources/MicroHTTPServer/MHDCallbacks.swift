@@ -3,7 +3,7 @@ import Glibc
 
 // The C callbacks given to libmicrohttpd. They are global functions in a file other than
 // main.swift on purpose: a closure written at the top level of main.swift is main-actor isolated,
-// and the isolation check Swift inserts traps when MHD calls it on its own thread.
+// and the isolation check Swift inserts traps when MHD calls it on its own thread (LIBMICROHTTPD.md).
 // `cls` is always the HTTPServer, retained for the daemon's lifetime by start().
 
 /// MHD_OPTION_URI_LOG_CALLBACK: called once per request with the request target exactly as sent.

@@ -1,3 +1,4 @@
+import CMicroHTTPD
 import Glibc
 
 /// An IP literal and port to bind, in the `sockaddr` form libmicrohttpd's `MHD_OPTION_SOCK_ADDR` takes.

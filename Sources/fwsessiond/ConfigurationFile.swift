@@ -41,26 +41,18 @@ enum ConfigurationFile {
             listenItems = try root.optionalString("listen").map { [$0] }
         }
         if let listenItems {
-            switch ServerConfiguration.listenAddresses(listenItems) {
-            case .success(let addresses): configuration.listen = addresses
-            case .failure:
-                throw JSONFieldError(
-                    field: "listen",
-                    reason: "must be HOST:PORT with an IP address, e.g. 127.0.0.1:8080 or [::1]:8080, or an array of them")
+            do {
+                configuration.listen = try SettingValue.listen(listenItems)
+            } catch {
+                throw JSONFieldError(field: "listen", reason: error.reason)
             }
         }
-        if let data = try root.optionalString("data") {
-            guard !data.isEmpty else { throw JSONFieldError(field: "data", reason: "must not be empty") }
-            configuration.dataDirectory = data
+        if let data = try root.optionalSetting("data", SettingValue.dataDirectory) { configuration.dataDirectory = data }
+        if let store = try root.optionalSetting("store", SettingValue.choice(ServerConfiguration.StoreKind.self)) {
+            configuration.store = store
         }
-        if let store = try root.optionalEnum("store", ServerConfiguration.StoreKind.self) { configuration.store = store }
-        if let level = try root.optionalString("logLevel") {
-            guard LogLevelName.parse(level) != nil else {
-                throw JSONFieldError(field: "logLevel", reason: "must be one of \(LogLevelName.names.joined(separator: ", "))")
-            }
-            configuration.logLevel = level
-        }
-        if let format = try root.optionalEnum("logFormat", ServerConfiguration.LogFormat.self) {
+        if let level = try root.optionalSetting("logLevel", SettingValue.logLevel) { configuration.logLevel = level }
+        if let format = try root.optionalSetting("logFormat", SettingValue.choice(ServerConfiguration.LogFormat.self)) {
             configuration.logFormat = format
         }
         if var limits = try root.optionalObject("limits") {

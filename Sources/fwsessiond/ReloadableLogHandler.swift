@@ -29,14 +29,14 @@ final class LogSettings: Sendable {
 /// The handler `fwsessiond serve` bootstraps: writes through the text or the JSON handler, at the
 /// level, that `LogSettings` hold now.
 struct ReloadableLogHandler: LogHandler {
-    private var text: TextLogHandler
-    private var json: JSONLogHandler
+    private var text: StandardErrorLogHandler
+    private var json: StandardErrorLogHandler
     /// A level set on one logger (`logger.logLevel = ...`) wins over the shared one for that logger.
     private var ownLevel: Logger.Level?
 
     init(label: String) {
-        text = TextLogHandler(label: label)
-        json = JSONLogHandler(label: label)
+        text = StandardErrorLogHandler(label: label, format: .text)
+        json = StandardErrorLogHandler(label: label, format: .json)
     }
 
     var logLevel: Logger.Level {

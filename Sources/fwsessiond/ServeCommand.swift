@@ -2,10 +2,12 @@ import ArgumentParser
 import FirewallAPI
 import FirewallDataPlane
 import FirewallPersistence
+import FirewallPipeline
 import FirewallService
 import Logging
 import MicroHTTPServer
 import ServiceLifecycle
+import UnixSignals
 
 /// `fwsessiond serve`: runs the control plane until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
@@ -63,8 +65,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "fwsessiond")
         let command = self
-        let server = try FirewallServer.make(configuration: configuration, logger: logger) {
-            try command.resolveConfiguration()
+        // Opening the store and restoring the state block (seconds for a million binds): not on the cooperative pool.
+        let server = try await runOnThread {
+            try FirewallServer.make(configuration: configuration, logger: logger) { try command.resolveConfiguration() }
         }
         let group = ServiceGroup(
             services: [server], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
@@ -81,44 +84,22 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("configuration \(error.description)")
             }
         }
-        if !listen.isEmpty {
-            guard case .success(let addresses) = ServerConfiguration.listenAddresses(listen) else {
-                throw ValidationError("--listen must be HOST:PORT with an IP address, e.g. 127.0.0.1:8080 or [::1]:8080")
-            }
-            configuration.listen = addresses
-        }
-        if let data {
-            guard !data.isEmpty else { throw ValidationError("--data must not be empty") }
-            configuration.dataDirectory = data
-        }
-        if let store {
-            guard let kind = ServerConfiguration.StoreKind(rawValue: store) else {
-                throw ValidationError("--store must be sqlite, memory or postgres")
-            }
-            configuration.store = kind
-        }
+        if !listen.isEmpty { configuration.listen = try Self.flag("--listen", listen, SettingValue.listen) }
+        if let data { configuration.dataDirectory = try Self.flag("--data", data, SettingValue.dataDirectory) }
+        if let store { configuration.store = try Self.flag("--store", store, SettingValue.choice(ServerConfiguration.StoreKind.self)) }
         if let dataplane {
-            switch dataplane {
-            case "none": configuration.dataPlane = nil
-            case "nftables": configuration.dataPlane = configuration.dataPlane ?? DataPlaneSettings()
-            default: throw ValidationError("--dataplane must be none or nftables")
+            switch try Self.flag("--dataplane", dataplane, SettingValue.choice(DataPlaneKind.self)) {
+            case .none: configuration.dataPlane = nil
+            case .nftables: configuration.dataPlane = configuration.dataPlane ?? DataPlaneSettings()
             }
         }
         if let postgresUrl { configuration.array.url = postgresUrl }
         if let nodeId { configuration.array.nodeID = nodeId }
         if let advertiseUrl { configuration.array.advertiseURL = advertiseUrl }
         if configuration.store == .postgres, let problem = configuration.array.problem { throw ValidationError(problem) }
-        if let logLevel {
-            guard LogLevelName.parse(logLevel) != nil else {
-                throw ValidationError("--log-level must be one of \(LogLevelName.names.joined(separator: ", "))")
-            }
-            configuration.logLevel = logLevel
-        }
+        if let logLevel { configuration.logLevel = try Self.flag("--log-level", logLevel, SettingValue.logLevel) }
         if let logFormat {
-            guard let format = ServerConfiguration.LogFormat(rawValue: logFormat) else {
-                throw ValidationError("--log-format must be text or json")
-            }
-            configuration.logFormat = format
+            configuration.logFormat = try Self.flag("--log-format", logFormat, SettingValue.choice(ServerConfiguration.LogFormat.self))
         }
         if let tlsCert { configuration.tlsCertificatePath = tlsCert }
         if let tlsKey { configuration.tlsKeyPath = tlsKey }
@@ -126,6 +107,17 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.tls = try loadTLS(configuration)
         if let problem = configuration.insecureListenProblem { throw ValidationError(problem) }
         return configuration
+    }
+
+    /// A flag's value as `read` makes it; a bad one stops the start naming the flag.
+    private static func flag<Text, Value>(_ name: String, _ text: Text, _ read: (Text) throws(SettingValue.Invalid) -> Value)
+        throws -> Value
+    {
+        do {
+            return try read(text)
+        } catch {
+            throw ValidationError("\(name) \(error.reason)")
+        }
     }
 
     /// Reads the PEM files; a missing or unreadable one stops the start naming it.

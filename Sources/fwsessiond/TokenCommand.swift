@@ -1,5 +1,6 @@
 import ArgumentParser
 import FirewallAPI
+import FirewallSessions
 
 /// `fwsessiond token create`: makes a bearer token.
 struct TokenCommand: ParsableCommand {
@@ -25,7 +26,7 @@ struct TokenCommand: ParsableCommand {
                 throw ValidationError("--name must be 1 to 64 printable characters without spaces")
             }
             let token = AccessToken.generate()
-            let digest = AccessToken.hex(AccessToken.digest(token))
+            let digest = Hex.string(AccessToken.digest(token))
             print(token)
             print(#"{"name": "\#(name)", "role": "\#(role.rawValue)", "sha256": "\#(digest)"}"#)
             printToStandardError(

@@ -26,8 +26,8 @@ struct APIResponderTests {
             Route("GET", "/paged", "paged", query: ["limit"]) { _ in APIResponse(status: 204) },
         ]
         let authenticator = Authenticator(tokens: tokens ? [
-            AccessToken(name: "admin", role: .admin, sha256Hex: AccessToken.hex(AccessToken.digest(adminToken)))!,
-            AccessToken(name: "viewer", role: .viewer, sha256Hex: AccessToken.hex(AccessToken.digest(viewerToken)))!,
+            AccessToken(name: "admin", role: .admin, sha256Hex: Hex.string(AccessToken.digest(adminToken)))!,
+            AccessToken(name: "viewer", role: .viewer, sha256Hex: Hex.string(AccessToken.digest(viewerToken)))!,
         ] : [])
         var logger = Logger(label: "test")
         logger.logLevel = .critical

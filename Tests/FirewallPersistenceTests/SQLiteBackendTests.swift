@@ -119,16 +119,47 @@ struct SQLiteBackendTests {
         reopened.close()
     }
 
-    @Test("a second backend on the same folder is refused with a clear message")
+    @Test("a second backend on the same folder is refused with a clear message, told apart by SQLite's code")
     func exclusiveLock() async throws {
         let folder = Self.temporaryFolder()
         let first = try SQLiteBackend(directory: folder)
         #expect {
             _ = try SQLiteBackend(directory: folder)
         } throws: { error in
-            (error as? PersistenceError)?.message.contains("in use by another process") == true
+            guard let error = error as? PersistenceError, let code = error.resultCode else { return false }
+            return error.message.contains("in use by another process") && SQLiteResultCode.SQLITE_BUSY ~= code
         }
         first.close()
+    }
+
+    @Test("errors keep SQLite's result code, extended where SQLite gave one")
+    func resultCodes() throws {
+        let folder = Self.temporaryFolder()
+        let connection = try SQLiteConnection(path: folder + "/codes.sqlite3")
+        try connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        try connection.execute("INSERT INTO t VALUES (1)")
+        let syntax = #expect(throws: PersistenceError.self) { try connection.execute("SELEC 1") }
+        #expect(syntax?.resultCode == .SQLITE_ERROR)
+        let duplicate = #expect(throws: PersistenceError.self) { try connection.prepare("INSERT INTO t VALUES (1)").run([]) }
+        // SQLITE_CONSTRAINT_PRIMARYKEY: the extended code, of the constraint class.
+        #expect(duplicate?.resultCode == SQLiteResultCode(rawValue: 1555))
+        #expect(duplicate.flatMap(\.resultCode).map { SQLiteResultCode.SQLITE_CONSTRAINT ~= $0 } == true)
+        connection.close()
+        let missing = #expect(throws: PersistenceError.self) { try SQLiteConnection(path: folder + "/no/such/folder/x.sqlite3") }
+        #expect(missing.flatMap(\.resultCode).map { SQLiteResultCode.SQLITE_CANTOPEN ~= $0 } == true)
+    }
+
+    @Test("a primary code matches its extended codes; an extended code only itself", arguments: [
+        (SQLiteResultCode.SQLITE_BUSY, SQLiteResultCode(rawValue: 517), true),  // SQLITE_BUSY_SNAPSHOT
+        (.SQLITE_BUSY, .SQLITE_BUSY, true),
+        (.SQLITE_BUSY, .SQLITE_LOCKED, false),
+        (SQLiteResultCode(rawValue: 517), .SQLITE_BUSY, false),
+        (SQLiteResultCode(rawValue: 517), SQLiteResultCode(rawValue: 517), true),
+        (.SQLITE_IOERR, SQLiteResultCode(rawValue: 1034), true),  // SQLITE_IOERR_FSYNC
+        (.SQLITE_FULL, SQLiteResultCode(rawValue: 1034), false),
+    ])
+    func matching(pattern: SQLiteResultCode, code: SQLiteResultCode, matches: Bool) {
+        #expect((pattern ~= code) == matches)
     }
 
     @Test("migrations are named, recorded once, and a newer database is refused")

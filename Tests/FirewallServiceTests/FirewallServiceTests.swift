@@ -147,4 +147,27 @@ struct FirewallServiceTests {
         #expect(statistics.bindsByState[.pending] == 1)
         #expect(statistics.policyVersion == 1)
     }
+
+    @Test("a large restore builds its address index on a second thread, off the cooperative pool, and finds every bind")
+    func largeRestore() async throws {
+        let count = AddressIndexBuild.threshold + 1_000
+        var persisted = PersistedState()
+        persisted.sessions = (0..<100).map { index in
+            Session(id: "s\(index)", clientAddress: IPAddress("10.0.0.\(index + 1)")!, clientType: .secureNAT,
+                    clientMachineName: nil, user: nil, createdAt: Timestamp(seconds: 0), sequence: UInt64(index + 1))
+        }
+        func bindAddress(_ k: Int) -> SocketAddress { SocketAddress("203.0.\(k / 60_000).\(k / 240 % 250):\(1 + k % 240 + 1000)")! }
+        persisted.binds = (0..<count).map { k in
+            Bind(id: BindID(rawValue: UInt64(1000 + k)), sessionID: "s\(k % 100)", transport: .tcp, address: bindAddress(k),
+                 createdAt: Timestamp(seconds: 0))
+        }
+        let restored = persisted
+        let service = try await runOnThread { FirewallService(restoring: restored, logger: Self.logger) }
+        #expect(await service.statistics().bindsByState[.pending] == count)
+        for k in stride(from: 0, to: count, by: 4_999) {
+            let query = try DecisionQuery(
+                transport: .tcp, direction: .inbound, source: SocketAddress("198.51.100.7:20")!, destination: bindAddress(k))
+            #expect(try await service.decide(query).bindID == BindID(rawValue: UInt64(1000 + k)))
+        }
+    }
 }

@@ -131,7 +131,7 @@ def test_python_client_walks_through_the_readme(server, fwsessiond_client):
         protocol=TransportProtocol.TCP, address="203.0.113.10:40000", protocol_guid=FTP,
         flags=[BindFlag.BIDIRECTIONAL])), 400, Problem)
     assert bad.status is ProblemStatus.VALUE_400 and bad.hresult is HResultName.E_INVALIDARG and bad.code == "0x80070057"
-    assert (bad.errors[0].field, bad.errors[0].reason) == ("flags[0]", "only valid for protocol udp")
+    assert (bad.errors[0].field, bad.errors[0].reason) == ("flags[0]", "is only valid for protocol udp")
 
     # A second session on the same address: 409 naming the holder.
     typed(create_session.sync_detailed(client=client, body=CreateSessionRequest(id="ws22-4", client_address="10.1.2.4")),

@@ -33,3 +33,28 @@ def test_json_access_and_audit_lines(start_server):
     assert approval["session.id"] == "ws17-1" and approval["bind.ids"] == bind["id"]
     assert approval["protocol.guid"] == FTP and approval["hresult"] == "S_OK" and approval["token"] == "ftp-admin"
     assert all(token not in line for line in server.log_lines)
+
+
+def test_text_and_json_lines_carry_the_same_rfc3339_time(start_server):
+    import calendar
+    import re
+    import time
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+    for arguments in [(), ("--log-format", "json")]:
+        before = time.time()
+        server = start_server(*arguments, store="memory")
+        server.get("/sessions")
+        server.stop()
+        lines = [line for line in server.log_lines if line.strip()]
+        assert lines
+        for line in lines:
+            if arguments:
+                record = json.loads(line)
+                when, label = record["time"], record["label"]
+            else:
+                match = re.match(rf"^({stamp}) (trace|debug|info|notice|warning|error|critical) (\S+): ", line)
+                assert match, line
+                when, label = match.group(1), match.group(3)
+            assert re.fullmatch(stamp, when) and label == "fwsessiond", line
+            seconds = calendar.timegm(time.strptime(when[:19], "%Y-%m-%dT%H:%M:%S"))
+            assert before - 1 <= seconds <= time.time() + 1, (line, before)

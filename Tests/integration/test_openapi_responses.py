@@ -403,7 +403,7 @@ def test_retroactive_allow_bind(api):
     path = "/sessions/ws17-1/retroactive-binds"
     bad = {"protocol": "tcp", "address": "203.0.113.10:40001", "protocolGuid": FTP, "flags": ["bidirectional"]}
     body = problem(api.call("POST", path, 400, bad), "E_INVALIDARG", field="flags[0]")
-    assert body["errors"][0]["reason"] == "only valid for protocol udp"
+    assert body["errors"][0]["reason"] == "is only valid for protocol udp"
 
     sip = {"protocol": "udp", "address": "203.0.113.10:40000", "protocolGuid": SIP.upper(),
            "flags": ["bidirectional", "increase-receive-buffer"],
@@ -565,6 +565,13 @@ def test_ip_filters(api):
 
     api.call("DELETE", f"/ip-filters/{clone['id']}", 204)
     api.call("DELETE", f"/ip-filters/{clone['id']}", 404)
+
+    # A bodiless POST takes {} as no body: generated clients send one, and so does curl -d '{}' (as a form).
+    for body, content_type in [(b"{}", "application/json"), (b" { } ", "application/x-www-form-urlencoded")]:
+        copy = api.call("POST", f"/ip-filters/{fid}/clone", 201, raw=body, content_type=content_type).json()
+        api.call("DELETE", f"/ip-filters/{copy['id']}", 204, raw=b"{}")
+    refused = problem(api.call("POST", f"/ip-filters/{fid}/clone", 400, raw=b"[]"), "E_INVALIDARG", field="")
+    assert refused["detail"] == "body must be empty or {}, as this operation takes no request body"
 
 
 # --------------------------------------------------------------------------- closing

@@ -8,7 +8,7 @@ extension JSONObjectReader {
         let text = try requiredString(key)
         switch SocketAddress.parse(text) {
         case .success(let address): return address
-        case .failure(let error): throw JSONFieldError(field: path(of: key), reason: error.reason)
+        case .failure(let error): throw JSONFieldError(field: path(of: key), reason: "is not valid: \(error.reason)")
         }
     }
 
@@ -38,7 +38,7 @@ extension JSONObjectReader {
         for (index, text) in texts.enumerated() {
             switch IPRange.parse(text) {
             case .success(let range): ranges.append(range)
-            case .failure(let error): throw JSONFieldError(field: path(of: key, index: index), reason: error.reason)
+            case .failure(let error): throw JSONFieldError(field: path(of: key, index: index), reason: "is not valid: \(error.reason)")
             }
         }
         return ranges
@@ -49,7 +49,7 @@ extension JSONObjectReader {
         let text = try requiredString(key)
         switch IPRange.parse(text) {
         case .success(let range): return range
-        case .failure(let error): throw JSONFieldError(field: path(of: key), reason: error.reason)
+        case .failure(let error): throw JSONFieldError(field: path(of: key), reason: "is not valid: \(error.reason)")
         }
     }
 
@@ -93,11 +93,13 @@ extension JSONObjectReader {
     func finish() throws(JSONFieldError) { try rejectUnknownKeys() }
 }
 
-/// Runs strict body decoding, turning a field error into E_INVALIDARG naming the field.
-func decodingFields<T>(_ body: () throws(JSONFieldError) -> T) throws(APIError) -> T {
+/// Runs strict body decoding: a decoder's field error becomes E_INVALIDARG naming the field; an
+/// error of the domain, whose validating initializers the decoded values are handed to, passes
+/// unchanged.
+func decodingFields<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch {
+    } catch let error as JSONFieldError {
         throw APIError.invalid(error.field, error.reason)
     }
 }

@@ -2,12 +2,17 @@ import FirewallSessions
 import MicroHTTPServer
 import StrictJSON
 
-/// The one wire error: an RFC 9457 problem with `hresult` and `code`.
+/// The one wire error: an RFC 9457 problem with `hresult` and `code` (or, for a write another
+/// array node holds, a 307 redirect there).
+///
+/// Its status is its HRESULT's row of `HResult.table`, except for the few conditions named in
+/// `APIError+Conditions.swift`; nothing else chooses one. Errors of the layers below reach the
+/// responder unchanged and become an `APIError` there, once (`APIErrorConvertible`).
 public struct APIError: Error, Sendable {
     /// The HTTP status.
-    public var status: Int
+    public let status: Int
     /// The HRESULT.
-    public var hresult: HResult
+    public let hresult: HResult
     /// One sentence for people.
     public var detail: String
     /// Field-level causes.
@@ -19,32 +24,21 @@ public struct APIError: Error, Sendable {
     /// In an array, the node that holds what was asked for: the answer is `307` there.
     public var heldBy: HolderLocation?
 
-    /// An error with an explicit status (for the conditions the table cannot decide).
-    public init(status: Int, _ hresult: HResult, _ detail: String, headers: [(name: String, value: String)] = []) {
-        self.status = status
+    /// An answer with `hresult`, its status and title from the HRESULT table.
+    init(_ hresult: HResult, _ detail: String, fieldErrors: [FieldError] = [], conflict: BindReference? = nil) {
+        status = hresult.status
         self.hresult = hresult
         self.detail = detail
+        self.fieldErrors = fieldErrors
+        self.conflict = conflict
+    }
+
+    /// An answer for one of the named conditions, which take their status from `Condition`.
+    init(_ condition: Condition, _ detail: String, headers: [(name: String, value: String)] = []) {
+        status = condition.status
+        hresult = condition.hresult
+        self.detail = detail
         self.headers = headers
-    }
-
-    /// A domain error, with its status from `HResultHTTPTable`.
-    public init(_ error: FirewallError) {
-        status = HResultHTTPTable.status(for: error.hresult)
-        hresult = error.hresult
-        detail = error.detail
-        fieldErrors = error.fieldErrors
-        conflict = error.conflict
-        if let seconds = error.retryAfterSeconds { headers.append((name: "Retry-After", value: String(seconds))) }
-        if error.hresult == .ERROR_WRITE_FAULT { headers.append((name: "Retry-After", value: "5")) }
-        if let holder = error.heldBy {
-            status = 307
-            heldBy = holder
-        }
-    }
-
-    /// E_INVALIDARG naming one field.
-    public static func invalid(_ field: String, _ reason: String) -> APIError {
-        APIError(FirewallError.invalid(field, reason))
     }
 
     /// The problem+json response for the request at `instance` (its path).
@@ -53,7 +47,7 @@ public struct APIError: Error, Sendable {
         var writer = JSONWriter(reservingCapacity: 384)
         writer.beginObject()
         writer.field("type", "urn:fwsessiond:hresult:" + hresult.name)
-        writer.field("title", HResultHTTPTable.title(for: hresult))
+        writer.field("title", hresult.title)
         writer.field("status", status)
         writer.field("detail", detail)
         writer.field("instance", instance)

@@ -11,7 +11,7 @@ struct BindHandlers: Sendable {
     /// `POST /sessions/{id}/binds`: records a pending bind.
     func create(_ request: APIRequest) async throws -> APIResponse {
         var body = try request.jsonBody()
-        let (transport, address) = try decodingFields { () throws(JSONFieldError) in
+        let (transport, address) = try decodingFields {
             let transport = try body.requiredEnum("protocol", TransportProtocol.self)
             let address = try body.requiredSocketAddress("address")
             try body.finish()
@@ -26,7 +26,7 @@ struct BindHandlers: Sendable {
     func list(_ request: APIRequest) async throws -> APIResponse {
         var state: BindState?
         if let text = request.query["state"] {
-            state = try decodingFields { () throws(JSONFieldError) in
+            state = try decodingFields {
                 try JSONObjectReader.enumValue(text, BindState.self, field: "state")
             }
         }
@@ -54,7 +54,7 @@ struct BindHandlers: Sendable {
         let bindID = try request.bindID()
         var body = try request.jsonBody()
         let maxRanges = maxRangesPerFilter
-        let filter = try decodingFields { () throws(JSONFieldError) in
+        let filter = try decodingFields {
             guard body.object.count == 1 else {
                 throw JSONFieldError(field: "", reason: "must have exactly one of 'ipFilter' (an object or null) and 'ipFilterId'")
             }
@@ -79,14 +79,13 @@ struct BindHandlers: Sendable {
 
 /// Decodes the `ipFilter` / `ipFilterId` pair that RetroactiveAllowBind and SetIpFilter share.
 enum IPFilterDecoding {
-    /// At most one of `ipFilter` (an inline `{"include", "exclude"}` snapshot) and `ipFilterId`.
-    static func bindFilter(_ body: inout JSONObjectReader, maxRanges: Int) throws(JSONFieldError)
-        -> BindIPFilter?
-    {
+    /// At most one of `ipFilter` (an inline `{"include", "exclude"}` snapshot, built by the domain)
+    /// and `ipFilterId`.
+    static func bindFilter(_ body: inout JSONObjectReader, maxRanges: Int) throws -> BindIPFilter? {
         let inlineValue = body.value("ipFilter")
         let storedID = try body.optionalString("ipFilterId")
         if let inlineValue, inlineValue != .null, storedID != nil {
-            throw JSONFieldError(field: "ipFilterId", reason: "give at most one of 'ipFilter' and 'ipFilterId'")
+            throw JSONFieldError(field: "ipFilterId", reason: "must not be given with 'ipFilter'")
         }
         if let storedID {
             guard !storedID.isEmpty else { throw JSONFieldError(field: "ipFilterId", reason: "must not be empty") }
@@ -94,23 +93,11 @@ enum IPFilterDecoding {
         }
         guard let inlineValue, inlineValue != .null else { return nil }
         var filter = try JSONObjectReader(inlineValue, path: "ipFilter")
-        let ranges = try rangeSet(&filter, maxRanges: maxRanges)
+        guard let include = try filter.optionalRanges("include") else {
+            throw JSONFieldError(field: filter.path(of: "include"), reason: "is required")
+        }
+        let exclude = try filter.optionalRanges("exclude") ?? []
         try filter.finish()
-        return .inline(ranges)
-    }
-
-    /// `{"include": [...], "exclude": [...]}` applied to the empty set: includes, then excludes.
-    static func rangeSet(_ body: inout JSONObjectReader, maxRanges: Int) throws(JSONFieldError)
-        -> IPRangeSet
-    {
-        guard let include = try body.optionalRanges("include") else {
-            throw JSONFieldError(field: body.path(of: "include"), reason: "is required")
-        }
-        let exclude = try body.optionalRanges("exclude") ?? []
-        do {
-            return try FirewallState.buildRanges(include: include, exclude: exclude, limit: maxRanges)
-        } catch {
-            throw JSONFieldError(field: body.path(of: "include"), reason: error.fieldErrors.first?.reason ?? error.detail)
-        }
+        return try BindIPFilter.building(include: include, exclude: exclude, limit: maxRanges)
     }
 }

@@ -14,7 +14,7 @@ struct DecisionHandlers: Sendable {
     /// `POST /decisions`.
     func decide(_ request: APIRequest) async throws -> APIResponse {
         var body = try request.jsonBody()
-        let query = try decodingFields { () throws(JSONFieldError) in
+        let query = try decodingFields {
             let query = try Self.query(&body)
             try body.finish()
             return query
@@ -40,9 +40,9 @@ struct DecisionHandlers: Sendable {
     }
 
     /// The batch's queries by the general, strict decoder, which names the bad item in its error.
-    static func batchQueries(_ request: APIRequest) throws(APIError) -> [DecisionQuery] {
+    static func batchQueries(_ request: APIRequest) throws -> [DecisionQuery] {
         var body = try request.jsonBody()
-        return try decodingFields { () throws(JSONFieldError) in
+        return try decodingFields {
             guard let items = try body.optionalArray("decisions") else {
                 throw JSONFieldError(field: "decisions", reason: "is required")
             }
@@ -52,14 +52,15 @@ struct DecisionHandlers: Sendable {
             var queries: [DecisionQuery] = []
             queries.reserveCapacity(items.count)
             for (index, item) in items.enumerated() {
-                do throws(JSONFieldError) {
+                // The item's path is built only for an error (a batch has up to 10,000 items).
+                do {
                     var itemBody = try JSONObjectReader(item)
                     queries.append(try Self.query(&itemBody))
                     try itemBody.finish()
-                } catch {
-                    // The item's path is built only for an error (a batch has up to 10,000 items).
-                    let item = "decisions[\(index)]"
-                    throw JSONFieldError(field: error.field.isEmpty ? item : item + "." + error.field, reason: error.reason)
+                } catch let error as JSONFieldError {
+                    throw FirewallError.invalid(error.field, error.reason).nested(in: "decisions[\(index)]")
+                } catch let error as FirewallError {
+                    throw error.nested(in: "decisions[\(index)]")
                 }
             }
             try body.finish()
@@ -67,15 +68,12 @@ struct DecisionHandlers: Sendable {
         }
     }
 
-    static func query(_ body: inout JSONObjectReader) throws(JSONFieldError) -> DecisionQuery {
+    /// Decodes one query; the domain's initializer refuses what it does not define (outbound TCP).
+    static func query(_ body: inout JSONObjectReader) throws -> DecisionQuery {
         let transport = try body.requiredEnum("protocol", TransportProtocol.self)
         let direction = try body.requiredEnum("direction", TrafficDirection.self)
         let source = try body.requiredSocketAddress("source")
         let destination = try body.requiredSocketAddress("destination")
-        do {
-            return try DecisionQuery(transport: transport, direction: direction, source: source, destination: destination)
-        } catch {
-            throw JSONFieldError(field: body.path(of: "direction"), reason: "outbound decisions are only defined for protocol udp")
-        }
+        return try DecisionQuery(transport: transport, direction: direction, source: source, destination: destination)
     }
 }

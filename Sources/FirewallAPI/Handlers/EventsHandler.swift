@@ -18,7 +18,7 @@ struct EventsHandler: Sendable {
             for name in types.split(separator: ",", omittingEmptySubsequences: false) {
                 guard let kind = DomainEvent.Kind(rawValue: String(name)) else {
                     let known = DomainEvent.Kind.allCases.map(\.rawValue).joined(separator: ", ")
-                    throw APIError.invalid("types", "unknown event type '\(name.prefix(64))'; known types are \(known)")
+                    throw APIError.invalid("types", "names an unknown event type '\(name.prefix(64))' (the types are \(known))")
                 }
                 kinds.insert(kind)
             }
@@ -39,10 +39,8 @@ struct EventsHandler: Sendable {
                 (name: "X-Accel-Buffering", value: "no"),
             ])
             return APIResponse(HTTPResponse(status: 200, headers: headers, stream: stream))
-        case .failure(.tooManySubscribers(let limit)):
-            throw APIError(FirewallError(.FWX_E_IS_BUSY, "the limit of \(limit) event subscribers is reached", retryAfterSeconds: 5))
-        case .failure(.shuttingDown):
-            throw APIError(status: 503, .FWX_E_TERMINATING, "the server is shutting down", headers: [(name: "Retry-After", value: "1")])
+        case .failure(let failure):
+            throw failure
         }
     }
 }

@@ -1,6 +1,7 @@
 import FirewallService
 import FirewallSessions
 import MicroHTTPServer
+import StrictJSON
 
 /// `/healthz` and `/readyz`: for load balancers and orchestrators.
 struct HealthHandlers: Sendable {
@@ -18,7 +19,7 @@ struct HealthHandlers: Sendable {
     /// `GET /readyz`: every sink of the change pipeline (the durable store, the data plane)
     /// applies changes (else 503 naming the failing one).
     func ready(_ request: APIRequest) async throws -> APIResponse {
-        if let failure = service.failure { throw APIError(FirewallError.unavailable(failure)) }
+        if let failure = service.failure { throw FirewallError.unavailable(failure) }
         return JSONResponse.make { writer in
             writer.beginObject()
             writer.field("status", "ready")

@@ -6,20 +6,15 @@ import StrictJSON
 /// `/ip-filters`: stored IP filters and every IFWXIpFilter operation.
 struct IPFilterHandlers: Sendable {
     let service: FirewallService
-    let maxRangesPerFilter: Int
 
-    /// `POST /ip-filters`: includes applied, then excludes.
+    /// `POST /ip-filters`: includes applied, then excludes (the domain checks the count of ranges).
     func create(_ request: APIRequest) async throws -> APIResponse {
         var body = try request.jsonBody()
-        let maxRanges = maxRangesPerFilter
-        let (include, exclude) = try decodingFields { () throws(JSONFieldError) in
+        let (include, exclude) = try decodingFields {
             guard let include = try body.optionalRanges("include") else {
                 throw JSONFieldError(field: "include", reason: "is required")
             }
             let exclude = try body.optionalRanges("exclude") ?? []
-            guard include.count + exclude.count <= maxRanges else {
-                throw JSONFieldError(field: "include", reason: "must have at most \(maxRanges) ranges")
-            }
             try body.finish()
             return (include, exclude)
         }
@@ -109,7 +104,7 @@ struct IPFilterHandlers: Sendable {
         -> APIResponse
     {
         var body = try request.jsonBody()
-        let range = try decodingFields { () throws(JSONFieldError) in
+        let range = try decodingFields {
             let range = try body.requiredRange("range")
             try body.finish()
             return range
@@ -122,7 +117,7 @@ struct IPFilterHandlers: Sendable {
         -> APIResponse
     {
         var body = try request.jsonBody()
-        let otherID = try decodingFields { () throws(JSONFieldError) in
+        let otherID = try decodingFields {
             let id = try body.requiredText("filterId", maxLength: 64)
             try body.finish()
             return id

@@ -1,5 +1,6 @@
 import FirewallService
 import FirewallSessions
+import Logging
 import MicroHTTPServer
 import StrictJSON
 
@@ -53,16 +54,16 @@ struct ProtocolHandlers: Sendable {
         return APIResponse(status: 204, headers: headers)
     }
 
-    private static func guid(_ request: APIRequest) throws(APIError) -> ProtocolGUID {
+    private static func guid(_ request: APIRequest) throws(FirewallError) -> ProtocolGUID {
         guard let guid = ProtocolGUID(request.parameter("guid")) else {
-            throw APIError(.notFound("protocol definition", request.parameter("guid")))
+            throw .notFound("protocol definition", request.parameter("guid"))
         }
         return guid
     }
 
-    private static func definition(from request: APIRequest, pathGUID: ProtocolGUID?) throws(APIError) -> ProtocolDefinition {
+    private static func definition(from request: APIRequest, pathGUID: ProtocolGUID?) throws -> ProtocolDefinition {
         var body = try request.jsonBody()
-        return try decodingFields { () throws(JSONFieldError) in
+        let definition = try decodingFields {
             var guid = pathGUID ?? ProtocolGUID.random()
             if body.object["guid"] != nil {
                 let given = try body.requiredGUID("guid")
@@ -74,9 +75,6 @@ struct ProtocolHandlers: Sendable {
             let name = try body.requiredText("name", maxLength: 128)
             guard let items = try body.optionalObjectArray("primaryConnections") else {
                 throw JSONFieldError(field: "primaryConnections", reason: "is required")
-            }
-            guard (1...64).contains(items.count) else {
-                throw JSONFieldError(field: "primaryConnections", reason: "must have 1 to 64 items")
             }
             var connections: [PrimaryConnection] = []
             for var item in items {
@@ -92,5 +90,7 @@ struct ProtocolHandlers: Sendable {
             try body.finish()
             return ProtocolDefinition(guid: guid, name: name, primaryConnections: connections)
         }
+        try definition.validate()
+        return definition
     }
 }

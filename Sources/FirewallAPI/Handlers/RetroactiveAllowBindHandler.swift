@@ -1,5 +1,6 @@
 import FirewallService
 import FirewallSessions
+import Logging
 import MicroHTTPServer
 import StrictJSON
 
@@ -9,36 +10,29 @@ struct RetroactiveAllowBindHandler: Sendable {
     let maxRangesPerFilter: Int
     let audit: AuditLog
 
-    /// Check 1 (the body is valid) happens here; checks 2 to 7 in `FirewallState`.
+    /// Only decodes: check 1 (the request is valid) is `RetroactiveAllowBindRequest`'s initializer
+    /// and, for a stored filter, `FirewallState.retroactiveAllowBind`, which makes checks 2 to 7.
     func allow(_ request: APIRequest) async throws -> APIResponse {
         var body = try request.jsonBody()
         let maxRanges = maxRangesPerFilter
-        let allowRequest = try decodingFields { () throws(JSONFieldError) in
+        let allowRequest = try decodingFields {
             let transport = try body.requiredEnum("protocol", TransportProtocol.self)
             let address = try body.requiredSocketAddress("address")
             let guid = try body.requiredGUID("protocolGuid")
-            var flags: BindFlags = []
+            var flags: [BindFlags] = []
             for (index, name) in (try body.optionalStringArray("flags") ?? []).enumerated() {
                 guard let flag = BindFlags.named(name) else {
                     throw JSONFieldError(
-                        field: "flags[\(index)]", reason: "unknown flag; known flags are 'bidirectional', 'increase-receive-buffer'")
+                        field: "flags[\(index)]", reason: "is not a known flag (the flags are 'bidirectional' and 'increase-receive-buffer')")
                 }
-                guard !(flag == .bidirectional && transport != .udp) else {
-                    throw JSONFieldError(field: "flags[\(index)]", reason: "only valid for protocol udp")
-                }
-                guard !flags.contains(flag) else { throw JSONFieldError(field: "flags[\(index)]", reason: "is given twice") }
-                flags.insert(flag)
+                flags.append(flag)
             }
             let filter = try IPFilterDecoding.bindFilter(&body, maxRanges: maxRanges)
             let lifetime = try body.optionalInt("lifetimeSeconds", in: 1...31_536_000).map(Double.init)
             try body.finish()
-            do throws(FirewallError) {
-                return try RetroactiveAllowBindRequest(
-                    transport: transport, address: address, protocolGUID: guid, flags: flags, ipFilter: filter,
-                    lifetimeSeconds: lifetime)
-            } catch {
-                throw JSONFieldError(field: error.fieldErrors.first?.field ?? "", reason: error.detail)
-            }
+            return try RetroactiveAllowBindRequest(
+                transport: transport, address: address, protocolGUID: guid, flags: flags, ipFilter: filter,
+                lifetimeSeconds: lifetime)
         }
         let result: RetroactiveAllowBindResult
         do {

@@ -59,12 +59,12 @@ struct RuleHandlers: Sendable {
             case session(String)
             case user(SessionUser?, IPAddress)
         }
-        let (subject, guid) = try decodingFields { () throws(JSONFieldError) in
+        let (subject, guid) = try decodingFields {
             let guid = try body.requiredGUID("protocolGuid")
             let subject: Subject
             if let sessionID = try body.optionalString("sessionId") {
                 if body.object["user"] != nil || body.object["clientAddress"] != nil {
-                    throw JSONFieldError(field: "sessionId", reason: "give either 'sessionId' or 'user' and 'clientAddress', not both")
+                    throw JSONFieldError(field: "sessionId", reason: "must not be given with 'user' or 'clientAddress'")
                 }
                 subject = .session(sessionID)
             } else {
@@ -102,18 +102,15 @@ struct RuleHandlers: Sendable {
         ]
     }
 
-    static func spec(from request: APIRequest) throws(APIError) -> RuleSpec {
+    static func spec(from request: APIRequest) throws -> RuleSpec {
         var body = try request.jsonBody()
-        return try decodingFields { () throws(JSONFieldError) in
+        let spec = try decodingFields {
             let name = try body.requiredText("name")
             let enabled = try body.optionalBool("enabled") ?? true
             let action = try body.requiredEnum("action", RuleAction.self)
             let protocols = try ruleProtocols(&body)
             guard let users = try body.optionalTextArray("users") else {
                 throw JSONFieldError(field: "users", reason: "is required")
-            }
-            guard !users.isEmpty else {
-                throw JSONFieldError(field: "users", reason: "must name at least one user or group, or 'All Users'")
             }
             let sources = try body.optionalRanges("sourceAddresses").map { IPRangeSet(ranges: $0) }
             let position = try body.optionalInt("position", in: 1...Int64(Int32.max)).map { Int($0) }
@@ -122,6 +119,8 @@ struct RuleHandlers: Sendable {
                 name: name, enabled: enabled, action: action, protocols: protocols, users: users,
                 sourceAddresses: sources, position: position)
         }
+        try spec.validate()
+        return spec
     }
 
     /// `"any"`, `[guid, ...]` or `{"except": [guid, ...]}`.

@@ -10,11 +10,8 @@ struct SessionHandlers: Sendable {
     /// `POST /sessions`.
     func create(_ request: APIRequest) async throws -> APIResponse {
         var body = try request.jsonBody()
-        let newSession = try decodingFields { () throws(JSONFieldError) in
+        let newSession = try decodingFields {
             let id = try body.optionalString("id")
-            if let id, !Session.isValidID(id) {
-                throw JSONFieldError(field: "id", reason: "must match [A-Za-z0-9._-]{1,64}")
-            }
             let clientAddress = try body.requiredIPAddress("clientAddress")
             let clientType = try body.optionalEnum("clientType", ClientType.self) ?? .firewallClient
             let machineName = try body.optionalText("clientMachineName", maxLength: 255)
@@ -29,6 +26,7 @@ struct SessionHandlers: Sendable {
             return NewSession(
                 id: id, clientAddress: clientAddress, clientType: clientType, clientMachineName: machineName, user: user)
         }
+        try newSession.validate()
         let session = try await service.createSession(newSession)
         return JSONResponse.created(at: "/sessions/\(session.id)") { $0.session(session) }
     }
@@ -37,7 +35,7 @@ struct SessionHandlers: Sendable {
     func list(_ request: APIRequest) async throws -> APIResponse {
         var filter = SessionFilter()
         if let state = request.query["state"] {
-            filter.state = try decodingFields { () throws(JSONFieldError) in
+            filter.state = try decodingFields {
                 try JSONObjectReader.enumValue(state, SessionState.self, field: "state")
             }
         }

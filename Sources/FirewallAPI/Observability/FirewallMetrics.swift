@@ -64,7 +64,7 @@ public final class FirewallMetrics: Sendable {
                 descriptor: Self.metric("build_info", "The build: version and the libraries it runs on; always 1."), labels: buildInfo
             ).set(Int64(1))
         }
-        hresults = Dictionary(uniqueKeysWithValues: HResult.all.map { hresult in
+        hresults = Dictionary(uniqueKeysWithValues: HResult.table.map(\.hresult).map { hresult in
             (hresult, registry.makeCounter(
                 descriptor: Self.metric("hresults", unit: "total", "Answers by HRESULT."), labels: [("hresult", hresult.name)]))
         })

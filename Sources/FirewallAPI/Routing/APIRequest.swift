@@ -22,8 +22,8 @@ public struct APIRequest: Sendable {
     func parameter(_ name: String) -> String { pathParameters[name] ?? "" }
 
     /// The `{bindId}` parameter as a bind id; an id of another shape cannot exist (404).
-    func bindID(_ name: String = "bindId") throws(APIError) -> BindID {
-        guard let id = BindID(parameter(name)) else { throw APIError(.notFound("bind", parameter(name))) }
+    func bindID(_ name: String = "bindId") throws(FirewallError) -> BindID {
+        guard let id = BindID(parameter(name)) else { throw .notFound("bind", parameter(name)) }
         return id
     }
 
@@ -54,14 +54,19 @@ public struct APIRequest: Sendable {
         }
     }
 
-    /// Operations without a body must not get one (a body there is a client mistake).
+    /// Operations without a body take none, or an empty JSON object: generated clients and
+    /// `curl -d '{}'` send one (the latter as a form, so its media type is not checked). Any other
+    /// body is a client mistake.
     func requireNoBody() throws(APIError) {
-        guard http.body.isEmpty else { throw APIError.invalid("", "this operation takes no request body") }
+        guard !http.body.isEmpty else { return }
+        guard case .object(let object)? = try? JSONParser.parse(http.body), object.isEmpty else {
+            throw .invalid("", "must be empty or {}, as this operation takes no request body")
+        }
     }
 
     /// A non-empty body sent as `application/json` (else 400 or 415).
     func requireJSONContentType() throws(APIError) {
-        guard !http.body.isEmpty else { throw APIError.invalid("", "a JSON request body is required") }
+        guard !http.body.isEmpty else { throw .invalid("", "is required: send a JSON object with Content-Type: application/json") }
         let contentType = http.headers["Content-Type"] ?? ""
         // What nearly every client sends, checked without allocating.
         if contentType.utf8.elementsEqual("application/json".utf8) { return }
@@ -69,9 +74,7 @@ public struct APIRequest: Sendable {
             $0.trimmingSpaces().lowercased()
         } ?? ""
         guard mediaType == "application/json" else {
-            throw APIError(
-                status: 415, .E_INVALIDARG,
-                "request bodies must be sent with Content-Type: application/json (got '\(contentType)')")
+            throw .unsupportedMediaType(contentType)
         }
     }
 

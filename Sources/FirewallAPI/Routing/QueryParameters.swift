@@ -23,7 +23,7 @@ public struct QueryParameters: Sendable {
     /// Rejects any parameter the route does not know (typos must not be silently ignored).
     func allowOnly(_ names: Set<String>) throws(APIError) {
         if let unknown = values.keys.sorted().first(where: { !names.contains($0) }) {
-            throw .invalid(unknown, "unknown query parameter")
+            throw .invalid(unknown, "is not a query parameter of this operation")
         }
     }
 

@@ -29,7 +29,8 @@ private final class BlockingBox<T: Sendable>: @unchecked Sendable {
 }
 
 /// A thread with a PostgreSQL connection of its own that runs jobs in order: claims, policy
-/// transactions. libpq blocks, so it must not run on Swift concurrency's cooperative threads.
+/// transactions. libpq blocks (why libpq: CLUSTER.md), so it must not run on Swift concurrency's
+/// cooperative threads.
 /// The connection is opened on first use and again after it broke.
 final class PGWorker: @unchecked Sendable {
     // @unchecked: `jobs` and `closed` are touched only with `lock` held; `connection` only on the

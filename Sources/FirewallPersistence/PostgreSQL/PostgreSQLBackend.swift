@@ -12,7 +12,8 @@ import Synchronization
 /// COMMIT. A COMMIT whose outcome is unknown (the connection broke) is retried by the pipeline
 /// with the same batch: the retry is fenced again, so it lands only while the epoch holds. An idle
 /// node renews its lease every third of it. Shared policy is not written here (it has its own
-/// serialised transactions); its changes pass through for the sinks after this one.
+/// serialised transactions); its changes pass through for the sinks after this one. The design
+/// and what it was measured against: CLUSTER.md.
 public final class PostgreSQLBackend: PersistenceBackend {
     /// How the node joined.
     public let settings: PostgreSQLArraySettings

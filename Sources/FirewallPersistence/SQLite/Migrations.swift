@@ -100,7 +100,7 @@ struct Migration {
                 try connection.execute("COMMIT")
             } catch {
                 try? connection.execute("ROLLBACK")
-                throw PersistenceError("migration \(migration.name) failed: \(error.message)")
+                throw PersistenceError("migration \(migration.name) failed: \(error.message)", resultCode: error.resultCode)
             }
         }
     }

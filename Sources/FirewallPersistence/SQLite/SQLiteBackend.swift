@@ -34,10 +34,14 @@ public final class SQLiteBackend: PersistenceBackend {
             try connection.execute("PRAGMA synchronous = FULL")
             try connection.execute("BEGIN IMMEDIATE; COMMIT")
         } catch {
-            if error.message.contains("locked") {
-                throw PersistenceError("\(path) is in use by another process (is another fwsessiond running on this data folder?)")
+            switch error.resultCode {
+            case .SQLITE_BUSY?, .SQLITE_LOCKED?:
+                throw PersistenceError(
+                    "\(path) is in use by another process (is another fwsessiond running on this data folder?)",
+                    resultCode: error.resultCode)
+            default:
+                throw error
             }
-            throw error
         }
         try Migration.migrate(connection)
         self.connection = Mutex(SQLiteConnectionBox(connection))

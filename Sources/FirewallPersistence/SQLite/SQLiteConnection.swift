@@ -21,7 +21,7 @@ final class SQLiteConnection {
             let message = db.map { String(cString: sqlite3_errmsg($0)) + Self.systemReason($0) } ?? "out of memory"
             sqlite3_close_v2(db)
             handle = nil
-            throw PersistenceError("cannot open database \(path): \(message)")
+            throw PersistenceError("cannot open database \(path): \(message)", resultCode: SQLiteResultCode(rawValue: code))
         }
         sqlite3_extended_result_codes(db, 1)
     }
@@ -42,7 +42,7 @@ final class SQLiteConnection {
         if code != SQLITE_OK {
             let text = (message.map { String(cString: $0) } ?? "error \(code)") + (handle.map(Self.systemReason) ?? "")
             sqlite3_free(message)
-            throw PersistenceError("\(text) (SQLite \(code)) in: \(sql.prefix(80))")
+            throw PersistenceError("\(text) (SQLite \(code)) in: \(sql.prefix(80))", resultCode: SQLiteResultCode(rawValue: code))
         }
     }
 
@@ -57,7 +57,7 @@ final class SQLiteConnection {
     /// The one place an SQLite result code becomes a Swift error.
     func error(_ code: Int32, _ context: String) -> PersistenceError {
         let message = handle.map { String(cString: sqlite3_errmsg($0)) + Self.systemReason($0) } ?? "no connection"
-        return PersistenceError("\(context): \(message) (SQLite \(code))")
+        return PersistenceError("\(context): \(message) (SQLite \(code))", resultCode: SQLiteResultCode(rawValue: code))
     }
 
     /// What the operating system said when SQLite's last call failed on a file: SQLite's own

@@ -161,7 +161,7 @@ extension IPAddress {
         guard (1...4).contains(bytes.count) else { return nil }
         var group: UInt16 = 0
         for byte in bytes {
-            guard let digit = ASCII.hexValue(byte) else { return nil }
+            guard let digit = Hex.value(of: byte) else { return nil }
             group = group << 4 | UInt16(digit)
         }
         return group

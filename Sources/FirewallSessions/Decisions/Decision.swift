@@ -22,7 +22,7 @@ public struct DecisionQuery: Sendable, Equatable {
         transport: TransportProtocol, direction: TrafficDirection, source: SocketAddress, destination: SocketAddress
     ) throws(FirewallError) {
         guard !(transport == .tcp && direction == .outbound) else {
-            throw .invalid("direction", "outbound decisions are only defined for protocol udp")
+            throw .invalid("direction", "may be outbound only for protocol udp")
         }
         self.transport = transport
         self.direction = direction

@@ -1,6 +1,7 @@
 /// A failure of a domain operation: the HRESULT the caller gets and why.
 ///
-/// The HTTP status is not chosen here; the API layer maps `hresult` through its one table.
+/// The HTTP status is not chosen here: `HResult.table` gives it, and the API layer answers with
+/// it (`APIErrorConvertible`), this error reaching it unchanged.
 public struct FirewallError: Error, Sendable, Equatable {
     /// The result code.
     public var hresult: HResult
@@ -31,6 +32,14 @@ public struct FirewallError: Error, Sendable, Equatable {
     public static func invalid(_ field: String, _ reason: String) -> FirewallError {
         FirewallError(.E_INVALIDARG, "\(field.isEmpty ? "body" : field) \(reason)",
                       fieldErrors: [FieldError(field: field, reason: reason)])
+    }
+
+    /// The same error about one part of a larger request (`decisions[3]`): an E_INVALIDARG that
+    /// names a field names it under `path`; any other error is returned as it is.
+    public func nested(in path: String) -> FirewallError {
+        guard hresult == .E_INVALIDARG, fieldErrors.count == 1 else { return self }
+        let field = fieldErrors[0].field
+        return .invalid(field.isEmpty ? path : path + "." + field, fieldErrors[0].reason)
     }
 
     /// ERROR_NOT_FOUND for one kind of object.

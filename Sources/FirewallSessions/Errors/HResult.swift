@@ -1,7 +1,8 @@
 /// A COM result code, as the Firewall service API returns them.
 ///
-/// The static members carry the names of the HRESULT table in API.md, and `name` renders them
-/// exactly as that table writes them, so the wire never spells a code two ways.
+/// The static members carry the names of the HRESULT table in API.md; `table` holds, once per code,
+/// everything the wire says about it (name, HTTP status, problem title), so no code is spelled or
+/// mapped two ways.
 public struct HResult: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     /// The 32-bit value.
     public let rawValue: UInt32
@@ -42,35 +43,60 @@ public struct HResult: RawRepresentable, Hashable, Sendable, CustomStringConvert
     /// Unexpected failure.
     public static let E_FAIL = HResult(rawValue: 0x8000_4005)
 
-    /// Every code this server produces, in table order.
-    public static let all: [HResult] = [
-        .S_OK, .S_FALSE, .E_INVALIDARG, .ERROR_NOT_FOUND, .FWX_E_TERMINATING, .FWX_E_PROTOCOL_RULES_DENIED,
-        .FWX_E_ALREADY_EXISTS, .WSAEADDRINUSE, .ERROR_BUSY, .FWX_E_IS_BUSY, .E_ACCESSDENIED,
-        .ERROR_REVISION_MISMATCH, .ERROR_INVALID_FUNCTION, .ERROR_INVALID_STATE, .ERROR_WRITE_FAULT, .E_FAIL,
-    ]
+    /// One row of the HRESULT table.
+    public struct Row: Sendable, Equatable {
+        /// The code.
+        public let hresult: HResult
+        /// The symbolic name as API.md's table writes it, e.g. `HRESULT_FROM_WIN32(ERROR_NOT_FOUND)`.
+        public let name: String
+        /// The HTTP status of an answer with this code. The few conditions that share a code with
+        /// another status (a missing token is 401 E_ACCESSDENIED, not 403) are named in the API layer.
+        public let status: Int
+        /// The title of a problem+json answer.
+        public let title: String
 
-    /// The symbolic name as API.md's table writes it, e.g. `HRESULT_FROM_WIN32(ERROR_NOT_FOUND)`.
-    public var name: String {
-        switch self {
-        case .S_OK: "S_OK"
-        case .S_FALSE: "S_FALSE"
-        case .E_INVALIDARG: "E_INVALIDARG"
-        case .ERROR_NOT_FOUND: "HRESULT_FROM_WIN32(ERROR_NOT_FOUND)"
-        case .FWX_E_TERMINATING: "FWX_E_TERMINATING"
-        case .FWX_E_PROTOCOL_RULES_DENIED: "FWX_E_PROTOCOL_RULES_DENIED"
-        case .FWX_E_ALREADY_EXISTS: "FWX_E_ALREADY_EXISTS"
-        case .WSAEADDRINUSE: "HRESULT_FROM_WIN32(WSAEADDRINUSE)"
-        case .ERROR_BUSY: "HRESULT_FROM_WIN32(ERROR_BUSY)"
-        case .FWX_E_IS_BUSY: "FWX_E_IS_BUSY"
-        case .E_ACCESSDENIED: "E_ACCESSDENIED"
-        case .ERROR_REVISION_MISMATCH: "HRESULT_FROM_WIN32(ERROR_REVISION_MISMATCH)"
-        case .ERROR_INVALID_FUNCTION: "HRESULT_FROM_WIN32(ERROR_INVALID_FUNCTION)"
-        case .ERROR_INVALID_STATE: "HRESULT_FROM_WIN32(ERROR_INVALID_STATE)"
-        case .ERROR_WRITE_FAULT: "HRESULT_FROM_WIN32(ERROR_WRITE_FAULT)"
-        case .E_FAIL: "E_FAIL"
-        default: code
+        init(_ hresult: HResult, _ name: String, _ status: Int, _ title: String) {
+            self.hresult = hresult
+            self.name = name
+            self.status = status
+            self.title = title
         }
     }
+
+    /// The HRESULT table (API.md's mapping, and the codes the server added where API.md leaves a
+    /// choice open): every code this server produces, once, with everything the wire says about it.
+    public static let table: [Row] = [
+        Row(.S_OK, "S_OK", 200, "Success"),
+        Row(.S_FALSE, "S_FALSE", 200, "Success"),
+        Row(.E_INVALIDARG, "E_INVALIDARG", 400, "Invalid parameter"),
+        Row(.ERROR_NOT_FOUND, "HRESULT_FROM_WIN32(ERROR_NOT_FOUND)", 404, "Not found"),
+        Row(.FWX_E_TERMINATING, "FWX_E_TERMINATING", 409, "Terminating"),
+        Row(.FWX_E_PROTOCOL_RULES_DENIED, "FWX_E_PROTOCOL_RULES_DENIED", 403, "Denied by the access rules"),
+        Row(.FWX_E_ALREADY_EXISTS, "FWX_E_ALREADY_EXISTS", 409, "Already exists"),
+        Row(.WSAEADDRINUSE, "HRESULT_FROM_WIN32(WSAEADDRINUSE)", 409, "Address already bound"),
+        Row(.ERROR_BUSY, "HRESULT_FROM_WIN32(ERROR_BUSY)", 409, "Still in use"),
+        Row(.FWX_E_IS_BUSY, "FWX_E_IS_BUSY", 429, "Quota reached"),
+        Row(.E_ACCESSDENIED, "E_ACCESSDENIED", 403, "Access denied"),
+        Row(.ERROR_REVISION_MISMATCH, "HRESULT_FROM_WIN32(ERROR_REVISION_MISMATCH)", 412, "Policy version mismatch"),
+        Row(.ERROR_INVALID_FUNCTION, "HRESULT_FROM_WIN32(ERROR_INVALID_FUNCTION)", 405, "Method not allowed"),
+        Row(.ERROR_INVALID_STATE, "HRESULT_FROM_WIN32(ERROR_INVALID_STATE)", 409, "Invalid state"),
+        Row(.ERROR_WRITE_FAULT, "HRESULT_FROM_WIN32(ERROR_WRITE_FAULT)", 503, "Durable store unavailable"),
+        unexpectedFailure,
+    ]
+
+    /// E_FAIL's row: also how a code of no row answers.
+    private static let unexpectedFailure = Row(.E_FAIL, "E_FAIL", 500, "Unexpected failure")
+
+    private static let rows = Dictionary(uniqueKeysWithValues: table.map { ($0.hresult, $0) })
+
+    /// The symbolic name from the table; a code of no row is named by its value (`0x8000FFFF`).
+    public var name: String { Self.rows[self]?.name ?? code }
+
+    /// The HTTP status from the table; a code of no row answers as E_FAIL does (500).
+    public var status: Int { (Self.rows[self] ?? Self.unexpectedFailure).status }
+
+    /// The problem title from the table; a code of no row answers as E_FAIL does.
+    public var title: String { (Self.rows[self] ?? Self.unexpectedFailure).title }
 
     /// The value as `0x` and eight upper-case hex digits.
     public var code: String {

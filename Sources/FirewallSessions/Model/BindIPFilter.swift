@@ -7,3 +7,11 @@ public enum BindIPFilter: Sendable, Equatable {
     /// A live reference to a stored filter: changes to it apply at once.
     case stored(id: String)
 }
+
+extension BindIPFilter {
+    /// The inline filter of a RetroactiveAllowBind or SetIpFilter call (`ipFilter`): the includes,
+    /// then the excludes, applied to the empty set; at most `limit` ranges.
+    public static func building(include: [IPRange], exclude: [IPRange], limit: Int) throws(FirewallError) -> BindIPFilter {
+        .inline(try FirewallState.buildRanges(include: include, exclude: exclude, limit: limit, field: "ipFilter.include"))
+    }
+}

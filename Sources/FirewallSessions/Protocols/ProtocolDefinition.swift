@@ -16,6 +16,11 @@ public struct ProtocolDefinition: Sendable, Equatable {
         self.primaryConnections = primaryConnections
         self.isBuiltIn = isBuiltIn
     }
+
+    /// What the definition alone decides: 1 to 64 primary connections.
+    public func validate() throws(FirewallError) {
+        guard (1...64).contains(primaryConnections.count) else { throw .invalid("primaryConnections", "must have 1 to 64 items") }
+    }
 }
 
 /// One primary connection of a protocol definition.

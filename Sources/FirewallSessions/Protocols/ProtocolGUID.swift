@@ -29,7 +29,7 @@ public struct ProtocolGUID: Sendable, Hashable, Comparable, CustomStringConverti
                 guard byte == UInt8(ascii: "-") else { return nil }
                 continue
             }
-            guard let nibble = Self.hexValue(byte) else { return nil }
+            guard let nibble = Hex.value(of: byte) else { return nil }
             if nibbles < 16 {
                 value.0 = value.0 << 4 | UInt64(nibble)
             } else {
@@ -51,7 +51,7 @@ public struct ProtocolGUID: Sendable, Hashable, Comparable, CustomStringConverti
 
     /// Lower-case, no braces.
     public var description: String {
-        let digits = Array("0123456789abcdef".utf8)
+        let digits = Hex.lowerDigits
         var out: [UInt8] = []
         out.reserveCapacity(36)
         for index in 0..<32 {
@@ -65,14 +65,5 @@ public struct ProtocolGUID: Sendable, Hashable, Comparable, CustomStringConverti
 
     public static func < (lhs: ProtocolGUID, rhs: ProtocolGUID) -> Bool {
         (lhs.high, lhs.low) < (rhs.high, rhs.low)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -3,7 +3,10 @@
 /// Two maps: the exact (protocol, address, port) of every bind, and every bind on a
 /// (protocol, family, port), so a wildcard bind can find the specific binds it conflicts with and
 /// RetroactiveAllowBind with a wildcard address can find a session's binds on a port.
-struct BindAddressIndex: Sendable {
+///
+/// Public so that a large restored state's index can be built elsewhere, on a thread, while the
+/// restore fills the other tables (`FirewallState(restoring:settings:addressIndex:)`).
+public struct BindAddressIndex: Sendable {
     struct AddressKey: Hashable, Sendable {
         var transport: TransportProtocol
         var address: SocketAddress
@@ -19,6 +22,13 @@ struct BindAddressIndex: Sendable {
     private var byPort: [PortKey: [BindID]] = [:]
 
     init() {}
+
+    /// The index of `binds`, in their order (the order decides which bind on a port a wildcard
+    /// conflict names first).
+    public init(indexing binds: [Bind]) {
+        byAddress.reserveCapacity(binds.count)
+        for bind in binds { insert(bind.id, bind.transport, bind.address) }
+    }
 
     /// The bind holding exactly this address.
     func exact(_ transport: TransportProtocol, _ address: SocketAddress) -> BindID? {
@@ -48,11 +58,6 @@ struct BindAddressIndex: Sendable {
             return onPort(transport, family: address.ip.family, port: address.port).first
         }
         return wildcard(transport, for: address)
-    }
-
-    /// Makes room for `count` binds at once (restoring a large state).
-    mutating func reserveCapacity(_ count: Int) {
-        byAddress.reserveCapacity(count)
     }
 
     mutating func insert(_ id: BindID, _ transport: TransportProtocol, _ address: SocketAddress) {

@@ -97,7 +97,7 @@ extension FirewallState {
     ) throws(FirewallError) -> Bind {
         if case .stored(let filterID) = filter, filters[filterID] == nil {
             throw FirewallError(.ERROR_NOT_FOUND, "no IP filter with id '\(filterID)'",
-                                fieldErrors: [FieldError(field: "ipFilterId", reason: "no IP filter with this id")])
+                                fieldErrors: [FieldError(field: "ipFilterId", reason: "names no IP filter")])
         }
         guard sessions[sessionID] != nil else { throw .notFound("session", sessionID) }
         guard var bind = bind(bindID, inSession: sessionID) else { throw .notFound("bind", bindID.description) }

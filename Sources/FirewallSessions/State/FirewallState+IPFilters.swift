@@ -24,11 +24,14 @@ extension FirewallState {
     public mutating func createIPFilter(include: [IPRange], exclude: [IPRange], now: Timestamp, changes: inout ChangeSet)
         throws(FirewallError) -> StoredIPFilter
     {
+        guard include.count + exclude.count <= settings.maxRangesPerFilter else {
+            throw .invalid("include", "must have at most \(settings.maxRangesPerFilter) ranges")
+        }
         guard filters.count < settings.maxIPFilters else {
             throw FirewallError(.FWX_E_IS_BUSY, "the limit of \(settings.maxIPFilters) IP filters is reached",
                                 retryAfterSeconds: settings.quotaRetryAfterSeconds)
         }
-        let ranges = try Self.buildRanges(include: include, exclude: exclude, limit: settings.maxRangesPerFilter)
+        let ranges = try Self.buildRanges(include: include, exclude: exclude, limit: settings.maxRangesPerFilter, field: "include")
         let sequence = nextSequence()
         let filter = StoredIPFilter(id: "f-\(sequence)", ranges: ranges, createdAt: now, updatedAt: now, sequence: sequence)
         filters[filter.id] = filter
@@ -54,7 +57,7 @@ extension FirewallState {
             filter.ranges.exclude(other.ranges)
         }
         guard filter.ranges.ranges.count <= settings.maxRangesPerFilter else {
-            throw .invalid("", "the filter would hold more than \(settings.maxRangesPerFilter) ranges")
+            throw .invalid("", "would make the filter hold more than \(settings.maxRangesPerFilter) ranges")
         }
         filter.updatedAt = now
         filters[id] = filter
@@ -81,7 +84,7 @@ extension FirewallState {
         guard let filter = filters[id] else { throw .notFound("IP filter", id) }
         guard let other = filters[otherID] else {
             throw FirewallError(.ERROR_NOT_FOUND, "no IP filter with id '\(otherID)'",
-                                fieldErrors: [FieldError(field: "other", reason: "no IP filter with this id")])
+                                fieldErrors: [FieldError(field: "other", reason: "names no IP filter")])
         }
         return filter.ranges.relation(to: other.ranges)
     }
@@ -97,18 +100,19 @@ extension FirewallState {
         changes.changes.append(.filterRemoved(id: id))
     }
 
-    /// The inline filter of a RetroactiveAllowBind or SetIpFilter call: includes, then excludes.
-    public static func buildRanges(include: [IPRange], exclude: [IPRange], limit: Int) throws(FirewallError) -> IPRangeSet {
+    /// A filter's ranges built from the empty set: includes, then excludes; at most `limit`
+    /// ranges, else E_INVALIDARG naming `field` (the body's `include`).
+    static func buildRanges(include: [IPRange], exclude: [IPRange], limit: Int, field: String) throws(FirewallError) -> IPRangeSet {
         var ranges = IPRangeSet(ranges: include)
         for range in exclude { ranges.exclude(range) }
         guard ranges.ranges.count <= limit else {
-            throw .invalid("include", "the filter would hold more than \(limit) ranges")
+            throw .invalid(field, "would make the filter hold more than \(limit) ranges")
         }
         return ranges
     }
 
     private static func missingOperand(_ id: String) -> FirewallError {
         FirewallError(.ERROR_NOT_FOUND, "no IP filter with id '\(id)'",
-                      fieldErrors: [FieldError(field: "filterId", reason: "no IP filter with this id")])
+                      fieldErrors: [FieldError(field: "filterId", reason: "names no IP filter")])
     }
 }

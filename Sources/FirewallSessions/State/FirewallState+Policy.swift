@@ -28,6 +28,12 @@ public struct RuleSpec: Sendable, Equatable {
         self.sourceAddresses = sourceAddresses
         self.position = position
     }
+
+    /// What the spec alone decides: it names at least one user or group. (That its protocols are
+    /// defined is checked against the state.)
+    public func validate() throws(FirewallError) {
+        guard !users.isEmpty else { throw .invalid("users", "must name at least one user or group, or 'All Users'") }
+    }
 }
 
 /// A rule with its 1-based place in evaluation order; the default rule is always last.
@@ -131,8 +137,9 @@ extension FirewallState {
     }
 
     private func validate(_ spec: RuleSpec) throws(FirewallError) {
+        try spec.validate()
         for (index, guid) in spec.protocols.referencedGUIDs.enumerated() where protocols[guid] == nil {
-            throw .invalid(spec.protocols.fieldName(index), "no protocol definition with GUID \(guid)")
+            throw .invalid(spec.protocols.fieldName(index), "is \(guid), which no protocol definition has")
         }
     }
 
@@ -162,6 +169,7 @@ extension FirewallState {
     public mutating func createProtocol(_ definition: ProtocolDefinition, now: Timestamp, changes: inout ChangeSet)
         throws(FirewallError) -> ProtocolDefinition
     {
+        try definition.validate()
         guard protocols[definition.guid] == nil else {
             throw FirewallError(.FWX_E_ALREADY_EXISTS, "a protocol definition with GUID \(definition.guid) exists")
         }
@@ -181,6 +189,7 @@ extension FirewallState {
     public mutating func replaceProtocol(_ definition: ProtocolDefinition, now: Timestamp, changes: inout ChangeSet)
         throws(FirewallError) -> ProtocolDefinition
     {
+        try definition.validate()
         guard let existing = protocols[definition.guid] else { throw .notFound("protocol definition", definition.guid.description) }
         guard !existing.isBuiltIn else {
             throw FirewallError(.E_ACCESSDENIED, "the predefined protocol definition '\(existing.name)' cannot be changed")

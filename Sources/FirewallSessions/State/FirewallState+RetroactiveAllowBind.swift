@@ -13,18 +13,26 @@ public struct RetroactiveAllowBindRequest: Sendable, Equatable {
     /// How long the approval should last (clamped by the configured limits); nil: the configured default.
     public var lifetimeSeconds: Double?
 
-    /// Creates a request; `bidirectional` is only valid for UDP.
+    /// Creates a request: check 1 of RetroactiveAllowBind for all the request itself decides.
+    /// `flags` come in the caller's order (so an error names `flags[i]`), each at most once, and
+    /// `bidirectional` only for UDP; an inline filter was built by `BindIPFilter.building`. Whether
+    /// a stored filter exists is the rest of check 1, made with the state.
     public init(
-        transport: TransportProtocol, address: SocketAddress, protocolGUID: ProtocolGUID, flags: BindFlags = [],
+        transport: TransportProtocol, address: SocketAddress, protocolGUID: ProtocolGUID, flags: [BindFlags] = [],
         ipFilter: BindIPFilter? = nil, lifetimeSeconds: Double? = nil
     ) throws(FirewallError) {
-        if flags.contains(.bidirectional) && transport != .udp {
-            throw .invalid("flags", "flag 'bidirectional' is only valid for protocol udp")
+        var granted: BindFlags = []
+        for (index, flag) in flags.enumerated() {
+            if flag.contains(.bidirectional) && transport != .udp {
+                throw .invalid("flags[\(index)]", "is only valid for protocol udp")
+            }
+            guard granted.isDisjoint(with: flag) else { throw .invalid("flags[\(index)]", "is given twice") }
+            granted.formUnion(flag)
         }
         self.transport = transport
         self.address = address
         self.protocolGUID = protocolGUID
-        self.flags = flags
+        self.flags = granted
         self.ipFilter = ipFilter
         self.lifetimeSeconds = lifetimeSeconds
     }
@@ -40,7 +48,8 @@ public struct RetroactiveAllowBindResult: Sendable, Equatable {
 
 extension FirewallState {
     /// Approves a session's pending bind(s) after the fact, checking in the order API.md fixes:
-    /// (1) the request is valid (the caller built it; a stored filter must exist), (2) the session
+    /// (1) the request is valid (what it alone decides was checked when it was built; here, that a
+    /// stored filter it names exists), (2) the session
     /// exists, (3) a matching bind exists in it, (4) neither is terminating, (5) the access rules
     /// allow the session's user `protocolGUID`, (6) not already allowed (S_FALSE; an approval with
     /// a lifetime or idle timeout is renewed), (7) allow (S_OK).
@@ -49,7 +58,7 @@ extension FirewallState {
     ) throws(FirewallError) -> RetroactiveAllowBindResult {
         if case .stored(let filterID) = request.ipFilter, filters[filterID] == nil {
             throw FirewallError(.ERROR_NOT_FOUND, "no IP filter with id '\(filterID)'",
-                                fieldErrors: [FieldError(field: "ipFilterId", reason: "no IP filter with this id")])
+                                fieldErrors: [FieldError(field: "ipFilterId", reason: "names no IP filter")])
         }
         guard let session = sessions[sessionID] else { throw .notFound("session", sessionID) }
         let matched = matchingBinds(of: sessionID, request.transport, request.address)

@@ -22,6 +22,11 @@ public struct NewSession: Sendable, Equatable {
         self.clientMachineName = clientMachineName
         self.user = user
     }
+
+    /// What the request alone decides: a client-chosen id is `[A-Za-z0-9._-]{1,64}`.
+    public func validate() throws(FirewallError) {
+        if let id, !Session.isValidID(id) { throw .invalid("id", "must match [A-Za-z0-9._-]{1,64}") }
+    }
 }
 
 /// Filters of `GET /sessions`.
@@ -55,8 +60,8 @@ extension FirewallState {
     public mutating func createSession(_ request: NewSession, now: Timestamp, changes: inout ChangeSet) throws(FirewallError)
         -> Session
     {
+        try request.validate()
         if let id = request.id {
-            guard Session.isValidID(id) else { throw .invalid("id", "must match [A-Za-z0-9._-]{1,64}") }
             guard sessions[id] == nil else {
                 throw FirewallError(.FWX_E_ALREADY_EXISTS, "a session with id '\(id)' exists")
             }

@@ -44,7 +44,15 @@ public struct FirewallState: Sendable {
 
     /// Rebuilds the state and its indexes from what the durable store holds. Deadlines are
     /// re-derived from the stored timestamps, so expiry and purges continue across a restart.
-    public init(restoring persisted: PersistedState, settings: FirewallSettings = FirewallSettings()) {
+    ///
+    /// With `addressIndex`, the address index is built by someone else: it is handed the binds in
+    /// id order before the other tables are filled, and the function it returns is called for the
+    /// index once they are (`FirewallService` builds a large index on a thread of its own meanwhile).
+    /// Without it, the index is built inline.
+    public init(
+        restoring persisted: PersistedState, settings: FirewallSettings = FirewallSettings(),
+        addressIndex: ((_ bindsInIDOrder: [Bind]) -> () -> BindAddressIndex)? = nil
+    ) {
         self.init(settings: settings)
         metadata = persisted.metadata ?? StateMetadata()
         for definition in persisted.protocols where !definition.isBuiltIn { protocols[definition.guid] = definition }
@@ -76,25 +84,22 @@ public struct FirewallState: Sendable {
         // The loader reads binds in id order; sorting (a copy of every bind) is only for other sources.
         let inIDOrder = zip(persisted.binds, persisted.binds.dropFirst()).allSatisfy { $0.id < $1.id }
         let ordered = inIDOrder ? persisted.binds : persisted.binds.sorted(by: { $0.id < $1.id })
-        let addressIndex = ordered.count >= AddressIndexBuild.threshold ? AddressIndexBuild(ordered) : nil
+        let builtIndex = addressIndex?(ordered)
         var hasOrphans = false
         for bind in ordered {
             guard sessions[bind.sessionID] != nil else {
                 hasOrphans = true
                 continue
             }
-            insertBind(bind, indexing: addressIndex == nil)
+            insertBind(bind, indexing: builtIndex == nil)
             metadata.lastSequence = max(metadata.lastSequence, bind.id.rawValue)
         }
-        if let addressIndex {
-            bindIndex = addressIndex.wait()
+        if let builtIndex {
+            bindIndex = builtIndex()
             if hasOrphans {
                 // Binds without their session (a damaged database) are not restored; the index built
-                // in parallel holds them, so it is built again from the kept binds, in the same order.
-                bindIndex = BindAddressIndex()
-                for bind in ordered where sessions[bind.sessionID] != nil {
-                    bindIndex.insert(bind.id, bind.transport, bind.address)
-                }
+                // elsewhere holds them, so it is built again from the kept binds, in the same order.
+                bindIndex = BindAddressIndex(indexing: ordered.filter { sessions[$0.sessionID] != nil })
             }
         }
         rebuildEvaluator()

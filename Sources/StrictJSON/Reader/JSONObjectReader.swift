@@ -198,7 +198,7 @@ public struct JSONObjectReader: Sendable {
     public func rejectUnknownKeys() throws(JSONFieldError) {
         for (member, taken) in zip(object.members, consumed) where !taken {
             let key = member.key.utf8.count > 64 ? String(member.key.unicodeScalars.prefix(61)) + "..." : member.key
-            throw JSONFieldError(field: path(of: key), reason: "unknown field")
+            throw JSONFieldError(field: path(of: key), reason: "is not a known field")
         }
     }
 }

@@ -10,7 +10,7 @@ struct DecisionTests {
 
     /// A world with session s1 and a UDP bind on `bound`, optionally allowed with flags and filter.
     static func makeBoundWorld(
-        allowed: Bool = true, transport: TransportProtocol = .udp, flags: BindFlags = [], ipFilter: BindIPFilter? = nil,
+        allowed: Bool = true, transport: TransportProtocol = .udp, flags: [BindFlags] = [], ipFilter: BindIPFilter? = nil,
         settings: FirewallSettings = FirewallSettings()
     ) throws -> (World, BindID) {
         var world = try makeWorld(settings: settings)
@@ -125,15 +125,17 @@ struct DecisionTests {
         #expect(index.onPort(.udp, family: .v4, port: 40000) == [BindID(rawValue: 1)])
     }
 
-    @Test("a large restore (address index built on a second thread) finds every bind and skips orphans")
-    func largeRestore() throws {
+    @Test(
+        "a restore finds every bind and skips orphans, its address index built inline or handed in",
+        arguments: [false, true])
+    func restoreIndexesBinds(handedIn: Bool) throws {
         var persisted = PersistedState()
         persisted.sessions = (0..<100).map { index in
             Session(id: "s\(index)", clientAddress: address("10.0.0.\(index + 1)"), clientType: .secureNAT,
                     clientMachineName: nil, user: nil, createdAt: t0, sequence: UInt64(index + 1))
         }
         let grant = BindGrant(protocolGUID: ftpGUID, flags: [], ipFilter: nil, allowedAt: t0)
-        let count = AddressIndexBuild.threshold + 1_000
+        let count = 5_000
         func bindAddress(_ k: Int) -> SocketAddress { endpoint("203.0.\(k / 60_000).\(k / 240 % 250):\(1 + k % 240 + 1000)") }
         persisted.binds = (0..<count).map { k in
             Bind(id: BindID(rawValue: UInt64(1000 + k)), sessionID: k % 1000 == 7 ? "gone" : "s\(k % 100)",
@@ -142,7 +144,13 @@ struct DecisionTests {
         // An orphan on the address of a kept bind, restored after it: the kept bind must still be found.
         persisted.binds.append(Bind(id: BindID(rawValue: UInt64(1000 + count)), sessionID: "gone", transport: .tcp,
                                     address: bindAddress(0), state: .allowed, grant: grant, createdAt: t0))
-        var state = FirewallState(restoring: persisted)
+        var handedBinds: [Bind]?
+        var state = FirewallState(restoring: persisted, addressIndex: handedIn ? { binds in
+            handedBinds = binds
+            let index = BindAddressIndex(indexing: binds)
+            return { index }
+        } : nil)
+        #expect(handedBinds.map { $0.map(\.id) } == (handedIn ? persisted.binds.map(\.id) : nil), "handed over in id order")
         #expect(state.totalBindCount == count - count / 1000 - (count % 1000 > 7 ? 1 : 0))
         for k in stride(from: 0, to: count, by: 997) {
             let query = try DecisionQuery(transport: .tcp, direction: .inbound, source: endpoint(Self.peer), destination: bindAddress(k))

@@ -135,7 +135,7 @@ extension World {
     @discardableResult
     mutating func allow(
         session: String = "s1", _ transport: TransportProtocol = .udp, _ text: String = "203.0.113.10:40000",
-        protocolGUID: ProtocolGUID = sipGUID, flags: BindFlags = [], ipFilter: BindIPFilter? = nil
+        protocolGUID: ProtocolGUID = sipGUID, flags: [BindFlags] = [], ipFilter: BindIPFilter? = nil
     ) throws(FirewallError) -> RetroactiveAllowBindResult {
         let request = try RetroactiveAllowBindRequest(
             transport: transport, address: endpoint(text), protocolGUID: protocolGUID, flags: flags, ipFilter: ipFilter)

@@ -20,7 +20,7 @@ struct RetroactiveAllowBindTests {
 
     static func request(
         _ text: String = "203.0.113.10:40000", _ transport: TransportProtocol = .udp, protocolGUID: ProtocolGUID = sipGUID,
-        flags: BindFlags = [], ipFilter: BindIPFilter? = nil
+        flags: [BindFlags] = [], ipFilter: BindIPFilter? = nil
     ) throws -> RetroactiveAllowBindRequest {
         try RetroactiveAllowBindRequest(
             transport: transport, address: endpoint(text), protocolGUID: protocolGUID, flags: flags, ipFilter: ipFilter)
@@ -230,19 +230,39 @@ struct RetroactiveAllowBindTests {
         #expect(world.changes.isEmpty)
     }
 
-    @Test("bidirectional with TCP is E_INVALIDARG naming the flags")
-    func bidirectionalNeedsUDP() {
+    @Test("check 1, the flags: bidirectional only with UDP, each flag once, the error naming the flag by its place", arguments: [
+        (TransportProtocol.tcp, [BindFlags.bidirectional], "flags[0]", "is only valid for protocol udp"),
+        (.tcp, [.increaseReceiveBuffer, .bidirectional], "flags[1]", "is only valid for protocol udp"),
+        (.udp, [.bidirectional, .increaseReceiveBuffer, .bidirectional], "flags[2]", "is given twice"),
+        (.tcp, [.increaseReceiveBuffer, .increaseReceiveBuffer], "flags[1]", "is given twice"),
+    ])
+    func invalidFlags(transport: TransportProtocol, flags: [BindFlags], field: String, reason: String) {
         let error = captureError {
-            try RetroactiveAllowBindRequest(
-                transport: .tcp, address: endpoint("203.0.113.10:40000"), protocolGUID: ftpGUID, flags: [.bidirectional])
+            try RetroactiveAllowBindRequest(transport: transport, address: endpoint("203.0.113.10:40000"), protocolGUID: ftpGUID, flags: flags)
         }
-        #expect(error?.hresult == .E_INVALIDARG)
-        #expect(error?.fieldErrors.map(\.field) == ["flags"])
-        #expect(captureError {
-            try RetroactiveAllowBindRequest(
-                transport: .tcp, address: endpoint("203.0.113.10:40000"), protocolGUID: ftpGUID,
-                flags: [.increaseReceiveBuffer])
-        } == nil)
+        #expect(error == FirewallError.invalid(field, reason))
+        #expect(error?.detail == "\(field) \(reason)")
+    }
+
+    @Test("flags that check 1 accepts are granted as a set", arguments: [
+        (TransportProtocol.tcp, [BindFlags.increaseReceiveBuffer], BindFlags.increaseReceiveBuffer),
+        (.udp, [.increaseReceiveBuffer, .bidirectional], [.bidirectional, .increaseReceiveBuffer]),
+        (.udp, [], []),
+    ] as [(TransportProtocol, [BindFlags], BindFlags)])
+    func validFlags(transport: TransportProtocol, flags: [BindFlags], granted: BindFlags) throws {
+        let request = try RetroactiveAllowBindRequest(
+            transport: transport, address: endpoint("203.0.113.10:40000"), protocolGUID: ftpGUID, flags: flags)
+        #expect(request.flags == granted)
+    }
+
+    @Test("an inline filter over the limit is E_INVALIDARG naming ipFilter.include")
+    func inlineFilterLimit() throws {
+        let error = captureError {
+            try BindIPFilter.building(include: [range("10.0.0.1"), range("10.0.0.3")], exclude: [], limit: 1)
+        }
+        #expect(error == FirewallError.invalid("ipFilter.include", "would make the filter hold more than 1 ranges"))
+        #expect(try BindIPFilter.building(include: [range("10.0.0.0/24")], exclude: [range("10.0.0.7")], limit: 2)
+                == .inline(rangeSet("10.0.0.0-10.0.0.6", "10.0.0.8-10.0.0.255")))
     }
 
     @Test("a stored ipFilterId that does not exist fails and leaves the bind pending")

@@ -100,7 +100,7 @@ struct FirewallWalkthrough {
         guard case .badRequest(let badRequest) = bad else { throw Failure("expected 400, got \(bad)") }
         let invalid = try badRequest.body.applicationProblemJson
         try expect(invalid.status == ._400 && invalid.hresult == .eInvalidarg && invalid.code == "0x80070057"
-                   && invalid.errors?.first?.field == "flags[0]" && invalid.errors?.first?.reason == "only valid for protocol udp",
+                   && invalid.errors?.first?.field == "flags[0]" && invalid.errors?.first?.reason == "is only valid for protocol udp",
                    "400 \(invalid)")
         step("400 problem with its field")
 

@@ -29,7 +29,7 @@ struct HummingbirdPeer {
             } catch {
                 var response = try context.responseEncoder.encode(
                     ProblemJSON(error, instance: request.uri.path), from: request, context: context)
-                response.status = .init(code: ProblemJSON.status(error.hresult))
+                response.status = .init(code: error.hresult.status)
                 response.headers[.contentType] = "application/problem+json"
                 return response
             }
@@ -94,10 +94,10 @@ struct RetroactiveAllowBindBody: Decodable {
         }
         guard let socketAddress = SocketAddress(address) else { throw .invalid("address", "is not an address") }
         guard let guid = ProtocolGUID(protocolGuid) else { throw .invalid("protocolGuid", "is not a GUID") }
-        var bindFlags: BindFlags = []
+        var bindFlags: [BindFlags] = []
         for (index, name) in (flags ?? []).enumerated() {
-            guard let flag = BindFlags.named(name) else { throw .invalid("flags[\(index)]", "unknown flag") }
-            bindFlags.insert(flag)
+            guard let flag = BindFlags.named(name) else { throw .invalid("flags[\(index)]", "is not a known flag") }
+            bindFlags.append(flag)
         }
         return try RetroactiveAllowBindRequest(
             transport: transport, address: socketAddress, protocolGUID: guid, flags: bindFlags)
@@ -198,22 +198,11 @@ struct ProblemJSON: ResponseEncodable {
     var code: String
 
     init(_ error: FirewallError, instance: String) {
-        status = Self.status(error.hresult)
-        title = error.hresult.name
+        status = error.hresult.status
+        title = error.hresult.title
         detail = error.detail
         self.instance = instance
         hresult = error.hresult.name
         code = error.hresult.code
-    }
-
-    static func status(_ hresult: HResult) -> Int {
-        switch hresult {
-        case .E_INVALIDARG: 400
-        case .FWX_E_PROTOCOL_RULES_DENIED, .E_ACCESSDENIED: 403
-        case .ERROR_NOT_FOUND: 404
-        case .FWX_E_TERMINATING, .FWX_E_ALREADY_EXISTS, .WSAEADDRINUSE: 409
-        case .FWX_E_IS_BUSY: 429
-        default: 500
-        }
     }
 }
