@@ -129,8 +129,15 @@ final class PipelineStage: @unchecked Sendable {
                     appliedThrough = ticket
                     retry = changes
                     retryThrough = ticket
+                    // The whole back-off, though batches keep arriving (they wake the lock):
+                    // a failing sink is retried once a second, not once per change.
+                    let retryAt = ContinuousClock.now + .seconds(Self.retrySeconds)
                     let stop = lock.withLock { () -> Bool in
-                        if !closing { lock.wait(seconds: Self.retrySeconds) }
+                        while !closing {
+                            let left = Self.seconds(retryAt - ContinuousClock.now)
+                            if left <= 0 { break }
+                            lock.wait(seconds: left)
+                        }
                         return closing
                     }
                     // Closing while the sink fails: the batch's callers already have their error.

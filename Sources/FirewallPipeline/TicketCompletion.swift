@@ -50,7 +50,12 @@ final class TicketCompletion: Sendable {
         enum Ready { case done, failed(PipelineFailure), wait }
         let ready: Ready = state.withLock { state in
             if ticket <= state.completed { return .done }
-            if let failure = state.failures.lazy.compactMap({ $0 }).first { return .failed(failure) }
+            if let failure = state.failures.lazy.compactMap({ $0 }).first {
+                // This caller gets the failure now: the events of its change are withheld, as
+                // they are for callers of the batch that failed.
+                Self.withhold(through: ticket, in: &state)
+                return .failed(failure)
+            }
             return .wait
         }
         switch ready {
@@ -107,14 +112,19 @@ final class TicketCompletion: Sendable {
                 failed.append(waiter.continuation)
                 return true
             }
-            let withheld = state.events.prefix { $0.ticket <= ticket }.count
-            if withheld > 0 {
-                state.events.removeFirst(withheld)
-                state.withheldThrough = max(state.withheldThrough, ticket)
-            }
+            Self.withhold(through: ticket, in: &state)
             return failed
         }
         for continuation in failed { continuation.resume(throwing: failure) }
+    }
+
+    /// Drops the events up to `ticket` (their callers were answered with an error); once that
+    /// ticket completes after all, listeners are told to re-read the state.
+    private static func withhold(through ticket: CommitTicket, in state: inout State) {
+        let withheld = state.events.prefix { $0.ticket <= ticket }.count
+        guard withheld > 0 else { return }
+        state.events.removeFirst(withheld)
+        state.withheldThrough = max(state.withheldThrough, ticket)
     }
 
     /// Stage `index` applied a batch: it is no longer failing.

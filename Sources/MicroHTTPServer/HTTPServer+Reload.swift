@@ -1,5 +1,7 @@
 import CMicroHTTPD
 import Glibc
+import Logging
+import Synchronization
 
 extension HTTPServer {
     /// Takes new TLS settings (certificate, key, client CA; nil: plain HTTP) without dropping a

@@ -1,6 +1,7 @@
 import CGnuTLS
 import CMicroHTTPD
 import EventLoop
+import Synchronization
 
 /// One request's way through the access handler, which libmicrohttpd calls several times:
 /// once when the headers are in, once per body chunk, once when the body is complete, and once

@@ -1,5 +1,6 @@
 import CMicroHTTPD
 import Logging
+import Synchronization
 
 extension HTTPServer {
     /// Hands `response` to libmicrohttpd for `connection`; MHD adds `Content-Length` and `Date`.

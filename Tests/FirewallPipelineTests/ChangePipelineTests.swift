@@ -143,6 +143,51 @@ struct ChangePipelineTests {
         await pipeline.close()
     }
 
+    @Test("a caller that starts waiting while a sink fails gets the failure, and its change's event is withheld too")
+    func lateWaiterWithheld() async throws {
+        let journal = Journal()
+        let store = RecordingSink("store", journal: journal)
+        let pipeline = ChangePipeline(sinks: [store], listener: journal, logger: Self.logger)
+        try await pipeline.start(from: PersistedState())
+        store.gate.withLock { $0 = false }
+        let first = pipeline.enqueue([.sessionSaved(Self.session("a"))], events: [Self.created("a")])
+        try await Task.sleep(for: .milliseconds(50))
+        // Queued while the first batch is in the sink: it is the next batch.
+        let late = pipeline.enqueue([.sessionSaved(Self.session("b"))], events: [Self.created("b")])
+        store.state.withLock { $0.failing = "disk full" }
+        store.gate.withLock { $0 = true }
+        await #expect(throws: PipelineFailure.self) { try await pipeline.waitApplied(first) }
+        await #expect(throws: PipelineFailure.self) { try await pipeline.waitApplied(late) }
+        store.state.withLock { $0.failing = nil }
+        try await waitUntil { store.appliedSessions.contains("b") && pipeline.failure == nil }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(journal.published.withLock { $0.isEmpty }, "an event was published for a change whose caller got 503")
+        #expect(journal.resyncs.load(ordering: .relaxed) >= 1)
+        await pipeline.close()
+    }
+
+    @Test("a failing sink is retried once a second, not each time a change arrives")
+    func retryBackOff() async throws {
+        final class CountingFailures: ChangeSink {
+            let attempts = Atomic<Int>(0)
+            var name: String { "store" }
+            func apply(_ changes: [StateChange]) throws(SinkError) {
+                attempts.add(1, ordering: .relaxed)
+                throw SinkError("disk full")
+            }
+        }
+        let sink = CountingFailures()
+        let pipeline = ChangePipeline(sinks: [sink], logger: Self.logger)
+        try await pipeline.start(from: PersistedState())
+        for index in 0..<40 {
+            _ = pipeline.enqueue([.sessionSaved(Self.session("s\(index)"))], events: [])
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        // About a second of changes arriving every 25 ms: the first attempt and one retry, maybe two.
+        #expect(sink.attempts.load(ordering: .relaxed) <= 3, "\(sink.attempts.load(ordering: .relaxed)) attempts")
+        await pipeline.close()
+    }
+
     @Test("changes queued while a sink is busy share its next batch (group commit)")
     func groupCommit() async throws {
         let journal = Journal()
