@@ -129,38 +129,42 @@ public final class PGConnection {
     /// Sends every statement in pipeline mode and reads their results after one sync: one round
     /// trip. The first failure is thrown; the server skips the statements after it. A pipeline
     /// that opened a transaction (BEGIN) and failed leaves it aborted: `rollbackIfNeeded()`.
+    ///
+    /// A statement the server prepared stays prepared on this connection whatever happens to the
+    /// rest of the pipeline (a prepared statement is not transactional), so each name is recorded
+    /// as soon as its own prepare result comes back: sending it again would fail with 42P05.
     @discardableResult
     public func pipeline(_ statements: [PGStatement]) throws(PostgreSQLError) -> [PGRows] {
         let connection = try open()
         guard PQenterPipelineMode(connection) == 1 else { throw brokenOrMessage("cannot enter pipeline mode") }
-        defer { PQexitPipelineMode(connection) }
-        var newlyPrepared: [String] = []
-        for statement in statements {
-            let sent: Int32
+        // (Unless a failure to send closed the connection.)
+        defer { if handle != nil { PQexitPipelineMode(connection) } }
+        // What was sent, in order: each entry yields its results, then a NULL.
+        var sent: [PipelineEntry] = []
+        for (index, statement) in statements.enumerated() {
+            let accepted: Int32
             if let name = statement.name {
-                if !prepared.contains(name) && !newlyPrepared.contains(name) {
+                if !prepared.contains(name) && !sent.contains(.prepare(name)) {
                     guard PQsendPrepare(connection, name, statement.sql, Int32(statement.parameters.count), nil) == 1 else {
-                        throw brokenOrMessage("cannot send statement")
+                        throw unusable("cannot send statement")
                     }
-                    newlyPrepared.append(name)
+                    sent.append(.prepare(name))
                 }
-                sent = Self.withOptionalCStrings(statement.parameters) { pointers in
+                accepted = Self.withOptionalCStrings(statement.parameters) { pointers in
                     PQsendQueryPrepared(connection, name, Int32(statement.parameters.count), pointers, nil, nil, 0)
                 }
             } else {
-                sent = Self.withOptionalCStrings(statement.parameters) { pointers in
+                accepted = Self.withOptionalCStrings(statement.parameters) { pointers in
                     PQsendQueryParams(connection, statement.sql, Int32(statement.parameters.count), nil, pointers, nil, nil, 0)
                 }
             }
-            guard sent == 1 else { throw brokenOrMessage("cannot send statement") }
+            guard accepted == 1 else { throw unusable("cannot send statement") }
+            sent.append(.statement(index))
         }
-        guard PQpipelineSync(connection) == 1 else { throw brokenOrMessage("cannot send pipeline sync") }
+        guard PQpipelineSync(connection) == 1 else { throw unusable("cannot send pipeline sync") }
         var results: [PGRows] = []
         var failure: PostgreSQLError?
-        var preparesLeft = newlyPrepared.count
-        var statementIndex = 0
-        // Results come in order: each prepare and each statement ends with a NULL, the sync with
-        // PGRES_PIPELINE_SYNC.
+        var entry = 0
         while true {
             guard let result = PQgetResult(connection) else {
                 if PQstatus(connection) != CONNECTION_OK { throw brokenOrMessage("connection lost") }
@@ -171,33 +175,35 @@ public final class PGConnection {
                 PQclear(result)
                 break
             }
-            let isPrepare = preparesLeft > 0 && status == PGRES_COMMAND_OK && PQcmdStatus(result).map({ $0.pointee == 0 }) == true
+            let current = entry < sent.count ? sent[entry] : .statement(statements.count)
+            let context = if case .statement(let index) = current, index < statements.count { statements[index].sql } else { "pipeline" }
             if status == PGRES_PIPELINE_ABORTED {
+                // Skipped after an earlier failure: a prepare skipped here did not happen.
                 PQclear(result)
             } else if status == PGRES_FATAL_ERROR || status == PGRES_BAD_RESPONSE || status == PGRES_NONFATAL_ERROR {
-                let context = statementIndex < statements.count ? statements[statementIndex].sql : "pipeline"
                 do {
                     _ = try check(result, context)
                 } catch {
                     if failure == nil { failure = error }
                 }
-            } else if isPrepare {
-                preparesLeft -= 1
+            } else if case .prepare(let name) = current {
                 PQclear(result)
-                // A prepare's NULL terminator follows; it is not a statement's.
-                _ = PQgetResult(connection)
-                continue
+                prepared.insert(name)
             } else {
-                let context = statementIndex < statements.count ? statements[statementIndex].sql : "pipeline"
                 results.append(try check(result, context))
             }
-            // The NULL that ends this statement's results.
+            // The NULL that ends this entry's results.
             while let extra = PQgetResult(connection) { PQclear(extra) }
-            statementIndex += 1
+            entry += 1
         }
         if let failure { throw failure }
-        for name in newlyPrepared { prepared.insert(name) }
         return results
+    }
+
+    /// One thing sent in a pipeline whose results come back in order.
+    private enum PipelineEntry: Equatable {
+        case prepare(String)
+        case statement(Int)
     }
 
     /// Ends an aborted or open transaction left by a failed pipeline (nothing if none is open).
@@ -269,6 +275,15 @@ public final class PGConnection {
             throw PostgreSQLError(
                 sqlState: state, message: message.isEmpty ? "statement failed: \(sql.prefix(60))" : message, connectionBroken: lost)
         }
+    }
+
+    /// A failure to send: whatever libpq queued is not in a state worth recovering from, so the
+    /// connection is closed and reported broken (the next user reconnects).
+    private func unusable(_ what: String) -> PostgreSQLError {
+        var error = brokenOrMessage(what)
+        error.connectionBroken = true
+        close()
+        return error
     }
 
     private func brokenOrMessage(_ what: String) -> PostgreSQLError {
