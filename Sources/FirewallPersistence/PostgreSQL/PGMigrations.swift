@@ -175,6 +175,20 @@ enum PGMigrations {
                         VALUES (p_protocol, p_family, p_port, p_address, p_wildcard, p_bind, p_session, p_shard);
                 END $$;
                 """),
+        Migration(
+            name: "0002_batch_row_check",
+            sql: """
+                -- An upsert of a batch that found its row under another node's shard fails the whole
+                -- transaction before COMMIT, so nothing of the batch lands.
+                CREATE FUNCTION fws_expect_row(p_count bigint, p_kind text, p_key text)
+                RETURNS void LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF p_count <> 1 THEN
+                        RAISE EXCEPTION '% % belongs to another node''s shard; nothing of the batch was written', p_kind, p_key
+                            USING ERRCODE = 'FWS02';
+                    END IF;
+                END $$;
+                """),
     ]
 
     /// Brings the database to this build's schema, or refuses with a message an operator can act on.

@@ -145,11 +145,11 @@ final class ConnectionBox: @unchecked Sendable {
 }
 
 /// A batch as statements: the last change of each session and bind, upserted or deleted (with
-/// its claims and a removal record for the other nodes' mirrors), then the counters.
+/// its claims and a removal record for the other nodes' mirrors), then the counters. An upsert
+/// that finds its row under another shard raises (FWS02) inside the transaction, so the batch
+/// fails as a whole before its COMMIT.
 struct BatchStatements {
     private var statements: [PGStatement] = []
-    /// Indexes (in `statements`) of upserts that must touch exactly one row.
-    private var upserts: Set<Int> = []
 
     var isEmpty: Bool { statements.isEmpty }
 
@@ -192,7 +192,6 @@ struct BatchStatements {
         }
         for id in sessionOrder {
             if let session = sessions[id] ?? nil {
-                upserts.insert(statements.count)
                 statements.append(PGStatement(prepared: "fws_session_save", Self.saveSession, [shard] + PGRowCoding.parameters(session)))
             } else {
                 statements.append(PGStatement(prepared: "fws_session_remove", Self.removeSession, [shard, id]))
@@ -200,7 +199,6 @@ struct BatchStatements {
         }
         for id in bindOrder {
             if let bind = binds[id] ?? nil {
-                upserts.insert(statements.count)
                 statements.append(PGStatement(prepared: "fws_bind_save", Self.saveBind, [shard] + PGRowCoding.parameters(bind)))
             } else {
                 statements.append(PGStatement(prepared: "fws_bind_remove", Self.removeBind, [shard, String(id.rawValue)]))
@@ -226,15 +224,13 @@ struct BatchStatements {
         var start = 0
         while start < all.count {
             let end = min(start + PostgreSQLBackend.statementsPerRoundTrip, all.count)
-            let results = try connection.pipeline(Array(all[start..<end]))
-            for (offset, result) in results.enumerated() where upserts.contains(start + offset - 2) && result.affected != 1 {
-                throw PostgreSQLError(message: "a row of this batch belongs to another node's shard; nothing of the batch was written")
-            }
+            try connection.pipeline(Array(all[start..<end]))
             start = end
         }
     }
 
     static let saveSession = """
+        WITH saved AS (
         INSERT INTO sessions (shard, revision, id, sequence, client_address, client_type, machine_name, user_name, user_groups,
             state, created_at, terminating_at)
         VALUES ($1, (SELECT revision FROM shards WHERE id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -243,6 +239,8 @@ struct BatchStatements {
             user_name = EXCLUDED.user_name, user_groups = EXCLUDED.user_groups, state = EXCLUDED.state,
             created_at = EXCLUDED.created_at, terminating_at = EXCLUDED.terminating_at
         WHERE sessions.shard = EXCLUDED.shard
+        RETURNING 1)
+        SELECT fws_expect_row((SELECT count(*) FROM saved), 'session', $2)
         """
 
     static let removeSession = """
@@ -252,6 +250,7 @@ struct BatchStatements {
         """
 
     static let saveBind = """
+        WITH saved AS (
         INSERT INTO binds (shard, revision, id, session_id, protocol, address, state, protocol_guid, flags, ip_filter, ip_filter_id,
             created_at, pending_since, allowed_at, terminating_at, accepted, discarded)
         VALUES ($1, (SELECT revision FROM shards WHERE id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
@@ -262,6 +261,8 @@ struct BatchStatements {
             allowed_at = EXCLUDED.allowed_at, terminating_at = EXCLUDED.terminating_at, accepted = EXCLUDED.accepted,
             discarded = EXCLUDED.discarded
         WHERE binds.shard = EXCLUDED.shard
+        RETURNING 1)
+        SELECT fws_expect_row((SELECT count(*) FROM saved), 'bind', 'b-' || $2)
         """
 
     static let removeBind = """

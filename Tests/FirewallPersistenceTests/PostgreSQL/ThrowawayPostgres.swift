@@ -117,11 +117,3 @@ struct PostgresStartFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
-
-/// Blocking helpers for tests that drive libpq connections directly.
-extension PGConnection {
-    /// Opens a connection to a test database.
-    static func test(_ url: String, role: String = "fwsessiond-test") throws -> PGConnection {
-        try PGConnection(url: url, role: role)
-    }
-}

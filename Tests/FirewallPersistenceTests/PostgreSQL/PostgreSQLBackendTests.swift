@@ -1,0 +1,57 @@
+import FirewallPipeline
+import FirewallSessions
+import Testing
+
+@testable import FirewallPersistence
+
+/// Fixtures of the PostgreSQL tests: a node's settings on a fresh database, rows, and a
+/// connection of the test's own to look at (or tamper with) what the node wrote.
+enum ArrayFixtures {
+    static let now = Timestamp(seconds: 1_790_000_000.25)
+
+    static func settings(_ url: String, node: String = "a", leaseSeconds: Double = 3) -> PostgreSQLArraySettings {
+        var settings = PostgreSQLArraySettings(url: url, nodeID: node, advertiseURL: "http://\(node).invalid")
+        settings.leaseSeconds = leaseSeconds
+        return settings
+    }
+
+    static func session(_ id: String, sequence: UInt64 = 1) -> Session {
+        Session(id: id, clientAddress: IPAddress("10.1.2.3")!, clientType: .firewallClient, clientMachineName: nil, user: nil, createdAt: now, sequence: sequence)
+    }
+
+    static func bind(_ id: UInt64, session: String, port: Int = 5004) -> Bind {
+        guard case .success(let address) = SocketAddress.parse("203.0.113.9:\(port)") else { fatalError("fixture") }
+        return Bind(id: BindID(rawValue: id), sessionID: session, transport: .udp, address: address, state: .pending, createdAt: now)
+    }
+
+    static func scalar(_ url: String, _ sql: String, _ parameters: [String?] = []) throws -> String? {
+        let connection = try PGConnection(url: url, role: "fwsessiond-test")
+        defer { connection.close() }
+        return try connection.query(sql, parameters).scalar
+    }
+}
+
+/// The store sink of an array node against a throwaway PostgreSQL.
+@Suite("PostgreSQL backend")
+struct PostgreSQLBackendTests {
+    @Test("a batch with a row under another node's shard fails before its COMMIT: nothing of it is written")
+    func foreignRowFailsTheWholeBatch() throws {
+        let url = try ThrowawayPostgres.database()
+        let backend = try PostgreSQLBackend(settings: ArrayFixtures.settings(url))
+        defer { backend.finish() }
+        try backend.apply([.sessionSaved(ArrayFixtures.session("before"))])
+        _ = try ArrayFixtures.scalar(url, """
+            INSERT INTO sessions (id, shard, revision, sequence, client_address, client_type, state, created_at)
+            VALUES ('foreign', 'b', 1, 9, '10.9.9.9', 'firewallClient', 'active', 0)
+            """)
+        let error = #expect(throws: SinkError.self) {
+            try backend.apply([.sessionSaved(ArrayFixtures.session("mine", sequence: 2)), .sessionSaved(ArrayFixtures.session("foreign", sequence: 3))])
+        }
+        #expect(error?.message.contains("nothing of the batch was written") == true)
+        #expect(try ArrayFixtures.scalar(url, "SELECT count(*) FROM sessions WHERE id = 'mine'") == "0")
+        #expect(try ArrayFixtures.scalar(url, "SELECT shard FROM sessions WHERE id = 'foreign'") == "b")
+        // The connection is fine afterwards: the next batch lands.
+        try backend.apply([.sessionSaved(ArrayFixtures.session("after", sequence: 4))])
+        #expect(try ArrayFixtures.scalar(url, "SELECT count(*) FROM sessions WHERE id IN ('before', 'after')") == "2")
+    }
+}
