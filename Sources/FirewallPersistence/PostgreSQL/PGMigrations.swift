@@ -189,6 +189,48 @@ enum PGMigrations {
                     END IF;
                 END $$;
                 """),
+        Migration(
+            name: "0003_claims_lock_shard",
+            sql: """
+                -- A claim holds its shard's row FOR KEY SHARE until its transaction ends: an adoption
+                -- of the shard (FOR UPDATE) either waits for the claim, and then moves it with the
+                -- others, or goes first, and then the claim finds the shard retired (FWS01) instead
+                -- of inserting a claim under it after the others moved. fws_fence updates no key
+                -- column, so the shard's own batches do not wait for claims.
+                CREATE OR REPLACE FUNCTION fws_claim_session(p_id text, p_shard text, p_holder text, p_epoch bigint)
+                RETURNS text LANGUAGE plpgsql AS $$
+                DECLARE owner text;
+                BEGIN
+                    PERFORM 1 FROM shards WHERE id = p_shard AND holder = p_holder AND epoch = p_epoch FOR KEY SHARE;
+                    IF NOT FOUND THEN
+                        RAISE EXCEPTION 'shard % is no longer held by % at epoch %', p_shard, p_holder, p_epoch
+                            USING ERRCODE = 'FWS01';
+                    END IF;
+                    INSERT INTO session_claims (id, shard) VALUES (p_id, p_shard) ON CONFLICT (id) DO NOTHING;
+                    IF FOUND THEN RETURN NULL; END IF;
+                    SELECT shard INTO owner FROM session_claims WHERE id = p_id;
+                    RETURN coalesce(owner, '?');
+                END $$;
+
+                CREATE OR REPLACE FUNCTION fws_claim_address(p_protocol text, p_family integer, p_port integer, p_address text,
+                    p_wildcard boolean, p_bind bigint, p_session text, p_shard text, p_holder text, p_epoch bigint)
+                RETURNS TABLE (holder_bind bigint, holder_session text) LANGUAGE plpgsql AS $$
+                BEGIN
+                    PERFORM 1 FROM shards WHERE id = p_shard AND holder = p_holder AND epoch = p_epoch FOR KEY SHARE;
+                    IF NOT FOUND THEN
+                        RAISE EXCEPTION 'shard % is no longer held by % at epoch %', p_shard, p_holder, p_epoch
+                            USING ERRCODE = 'FWS01';
+                    END IF;
+                    PERFORM pg_advisory_xact_lock(hashtext(p_protocol || '/' || p_family || '/' || p_port));
+                    RETURN QUERY SELECT c.bind_id, c.session_id FROM address_claims c
+                        WHERE c.protocol = p_protocol AND c.family = p_family AND c.port = p_port
+                          AND (p_wildcard OR c.wildcard OR c.address = p_address)
+                        LIMIT 1;
+                    IF FOUND THEN RETURN; END IF;
+                    INSERT INTO address_claims (protocol, family, port, address, wildcard, bind_id, session_id, shard)
+                        VALUES (p_protocol, p_family, p_port, p_address, p_wildcard, p_bind, p_session, p_shard);
+                END $$;
+                """),
     ]
 
     /// Brings the database to this build's schema, or refuses with a message an operator can act on.
