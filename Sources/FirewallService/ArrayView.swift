@@ -14,6 +14,8 @@ struct ArrayView: Sendable {
     var policyRevision: Int64 = 0
     /// Why this node may not write any more: another node adopted its state.
     var fenced: String?
+    /// Client-chosen session ids being claimed and created here right now.
+    var claimingSessions: Set<String> = []
 
     /// Ids a change may need at most; with fewer left, writes wait for the next block.
     static let sequencesPerChange = 64

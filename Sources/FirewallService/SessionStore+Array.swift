@@ -121,15 +121,22 @@ extension SessionStore {
     }
 
     /// Checks a new session before claiming its id array-wide; returns the id to claim (a
-    /// generated one when none was given).
+    /// generated one when none was given). Until `settledSessionClaim`, a second create of the
+    /// same id here is refused, so giving back a claim that was not used never gives back the
+    /// other create's.
     func prepareSession(_ request: NewSession) throws(FirewallError) -> String {
         try array.refuseWrites(sequencesLeft: state.sequencesLeft)
         guard let id = request.id else { return "s-\(state.reserveSequence())" }
         guard Session.isValidID(id) else { throw .invalid("id", "must match [A-Za-z0-9._-]{1,64}") }
-        if state.session(id) != nil || array.mirror.session(id) != nil {
+        if state.session(id) != nil || array.mirror.session(id) != nil || !array.claimingSessions.insert(id).inserted {
             throw FirewallError(.FWX_E_ALREADY_EXISTS, "a session with id '\(id)' exists")
         }
         return id
+    }
+
+    /// The create that claimed `id` is over (the session is in the state, or it was not created).
+    func settledSessionClaim(_ id: String) {
+        array.claimingSessions.remove(id)
     }
 
     /// Checks a new bind before claiming its address array-wide; returns the id it will have.

@@ -231,6 +231,14 @@ enum PGMigrations {
                         VALUES (p_protocol, p_family, p_port, p_address, p_wildcard, p_bind, p_session, p_shard);
                 END $$;
                 """),
+        Migration(
+            name: "0004_claims_by_shard",
+            sql: """
+                -- Claims are found by shard when a node takes its shard (orphans go), when one is
+                -- given back, and when a shard is adopted.
+                CREATE INDEX session_claims_by_shard ON session_claims (shard);
+                CREATE INDEX address_claims_by_shard ON address_claims (shard);
+                """),
     ]
 
     /// Brings the database to this build's schema, or refuses with a message an operator can act on.

@@ -96,7 +96,9 @@ enum ArraySQL {
 
     /// Takes this node's shard at a new epoch. A shard still leased by a live process with the
     /// same node id is waited for (a restart after a crash) and, if it stays live, refused (two
-    /// processes with one node id).
+    /// processes with one node id). Claims of the shard without their session or bind (claimed,
+    /// then the process died before the batch was written) go in the same transaction: nothing
+    /// else would ever remove them.
     static func acquireShard(_ connection: PGConnection, _ settings: PostgreSQLArraySettings) throws(PostgreSQLError) -> Int64 {
         let deadline = monotonicSeconds() + settings.leaseSeconds * 2 + 1
         while true {
@@ -127,6 +129,12 @@ enum ArraySQL {
                         advertise_url = $2, schema_version = $3, adopted_by = NULL, adopted_at = NULL
                     WHERE id = $1 RETURNING epoch
                     """, [settings.nodeID, settings.advertiseURL, String(PGMigrations.version), settings.leaseMilliseconds]),
+                PGStatement(
+                    "DELETE FROM session_claims c WHERE shard = $1 AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = c.id)",
+                    [settings.nodeID]),
+                PGStatement(
+                    "DELETE FROM address_claims c WHERE shard = $1 AND NOT EXISTS (SELECT 1 FROM binds b WHERE b.id = c.bind_id)",
+                    [settings.nodeID]),
                 PGStatement("COMMIT"),
             ])[0].scalar
             guard let epoch = epoch.flatMap({ Int64($0) }) else { throw PostgreSQLError(message: "could not take shard \(settings.nodeID)") }
