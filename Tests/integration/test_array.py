@@ -300,6 +300,35 @@ def test_postgres_immediate_restart_twenty_times_under_load_loses_nothing_and_ha
           f"{sum(load.errors for load in loads)} client timeouts or resets, no node hung, no adoption")
 
 
+def hold_shards_locked(postgres, seconds, sql=""):
+    """Starts a psql session that runs `sql` and keeps the shards table locked (ACCESS EXCLUSIVE:
+    every read and write of it waits) for `seconds`, then commits; returns once the lock is held."""
+    import os
+    import subprocess
+    locker = subprocess.Popen(
+        [os.path.join(postgres.bin, "psql"), "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres", "-d", "postgres",
+         "-Atqc", f"BEGIN; LOCK TABLE shards IN ACCESS EXCLUSIVE MODE; {sql} SELECT pg_sleep({seconds}); COMMIT;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wait_until(lambda: postgres.psql(
+        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+        "WHERE c.relname = 'shards' AND l.mode = 'AccessExclusiveLock' AND l.granted") == "1", timeout=10)
+    return locker
+
+
+def test_a_policy_write_of_a_node_whose_shard_was_adopted_is_refused(array):
+    """A policy change is fenced like every other write. The shard is retired (as an adoption does)
+    while the shards table stays locked, so the node cannot have noticed when its request runs."""
+    a = array.start("a")
+    locker = hold_shards_locked(array.postgres, 2, "UPDATE shards SET holder = NULL, epoch = epoch + 1, adopted_by = 'z', "
+                                                   "adopted_at = clock_timestamp(), lease_expires_at = NULL WHERE id = 'a';")
+    response = post(a, "/rules", {"name": "late", "action": "allow", "protocols": [FTP], "users": ["All Users"]})
+    assert locker.wait(15) == 0, locker.stderr.read()
+    assert array.postgres.psql("SELECT count(*) FROM rules") == "0", "the retired node committed a policy change"
+    assert_problem(response, 503, "HRESULT_FROM_WIN32(ERROR_WRITE_FAULT)")
+    assert "fenced" in response.json()["detail"], response.text
+    wait_until(lambda: "array.fenced" in a.log, timeout=5)
+
+
 def test_if_match_race_across_nodes_has_exactly_one_winner(array):
     nodes = [array.start(name) for name in ("a", "b", "c")]
     etag = nodes[0].get("/rules").headers["ETag"]
