@@ -20,6 +20,8 @@ public final class PostgreSQLBackend: PersistenceBackend {
     public let standing: ArrayStanding
     let box: Mutex<ConnectionBox>
     private let loaded = Mutex<SharedPolicy?>(nil)
+    /// Renews the lease until the store thread starts (`start(from:)`).
+    private let keeper: LeaseKeeper
 
     /// Statements per pipeline round trip (a bounded pipeline cannot fill both socket buffers).
     static let statementsPerRoundTrip = 500
@@ -27,10 +29,13 @@ public final class PostgreSQLBackend: PersistenceBackend {
     public var name: String { "store" }
 
     /// Connects, brings the schema up to date (or refuses another version), and takes this
-    /// node's shard at a new epoch.
+    /// node's shard at a new epoch. From then on the lease is renewed: by a keeper thread of its
+    /// own until the store thread starts (loading the shard, building the state and loading the
+    /// data plane may outlast a lease), then by the store thread.
     public init(settings: PostgreSQLArraySettings) throws(PersistenceError) {
         self.settings = settings
-        standing = ArrayStanding()
+        let standing = ArrayStanding()
+        self.standing = standing
         do throws(PostgreSQLError) {
             let connection = try settings.connect("store")
             try PGMigrations.migrate(connection)
@@ -40,6 +45,14 @@ public final class PostgreSQLBackend: PersistenceBackend {
         } catch {
             throw PersistenceError("PostgreSQL: \(error.message)")
         }
+        keeper = LeaseKeeper(settings: settings, standing: standing)
+    }
+
+    deinit { keeper.stop() }
+
+    /// The store thread takes over renewing the lease.
+    public func start(from state: PersistedState) throws(SinkError) {
+        keeper.stop()
     }
 
     /// This node's sessions and binds, and the shared policy.
@@ -88,6 +101,7 @@ public final class PostgreSQLBackend: PersistenceBackend {
     }
 
     public func finish() {
+        keeper.stop()
         box.withLock { $0.connection?.close() }
     }
 
@@ -119,6 +133,63 @@ public final class PostgreSQLBackend: PersistenceBackend {
             if standing.isFenced, let reason = standing.failure { throw SinkError(reason) }
             standing.store(failed: error.message)
             throw SinkError("PostgreSQL: \(error.message)")
+        }
+    }
+}
+
+/// Renews a node's lease from a thread and connection of its own, every third of a lease, until
+/// stopped; a fence failure marks the node fenced.
+final class LeaseKeeper: @unchecked Sendable {
+    // @unchecked: `stopping` and `exited` are only touched with `lock` held; the connection only
+    // on the keeper's thread.
+    private let lock = ConditionLock()
+    private var stopping = false
+    private var exited = false
+
+    init(settings: PostgreSQLArraySettings, standing: ArrayStanding) {
+        startThread { [self] in
+            run(settings, standing)
+            lock.withLock {
+                exited = true
+                lock.broadcast()
+            }
+        }
+    }
+
+    /// Stops renewing; returns once the keeper's last renewal is over.
+    func stop() {
+        lock.withLock {
+            stopping = true
+            lock.broadcast()
+            while !exited { lock.wait() }
+        }
+    }
+
+    private func run(_ settings: PostgreSQLArraySettings, _ standing: ArrayStanding) {
+        var connection: PGConnection?
+        defer { connection?.close() }
+        let epoch = standing.epoch
+        while true {
+            let stop = lock.withLock { () -> Bool in
+                if !stopping { lock.wait(seconds: settings.leaseSeconds / 3) }
+                return stopping
+            }
+            if stop { return }
+            do throws(PostgreSQLError) {
+                let open: PGConnection
+                if let connection, connection.isOpen { open = connection } else { open = try settings.connect("lease") }
+                connection = open
+                try open.query("SELECT fws_fence($1, $1, $2, $3)", [settings.nodeID, String(epoch), settings.leaseMilliseconds])
+            } catch {
+                if error.isFenced, let open = connection {
+                    standing.fence(ArraySQL.fencedReason(open, settings, epoch: epoch))
+                    return
+                }
+                if error.connectionBroken {
+                    connection?.close()
+                    connection = nil
+                }
+            }
         }
     }
 }

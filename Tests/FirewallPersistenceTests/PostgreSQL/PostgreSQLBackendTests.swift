@@ -2,6 +2,10 @@ import FirewallPipeline
 import FirewallSessions
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @testable import FirewallPersistence
 
 /// Fixtures of the PostgreSQL tests: a node's settings on a fresh database, rows, and a
@@ -53,5 +57,19 @@ struct PostgreSQLBackendTests {
         // The connection is fine afterwards: the next batch lands.
         try backend.apply([.sessionSaved(ArrayFixtures.session("after", sequence: 4))])
         #expect(try ArrayFixtures.scalar(url, "SELECT count(*) FROM sessions WHERE id IN ('before', 'after')") == "2")
+    }
+
+    @Test("the lease is renewed from the moment the shard is taken, before the pipeline runs, and the store thread takes over")
+    func leaseKeptDuringStartup() throws {
+        let url = try ThrowawayPostgres.database()
+        let backend = try PostgreSQLBackend(settings: ArrayFixtures.settings(url, leaseSeconds: 1))
+        // Loading, building the state and loading the data plane: longer than a lease.
+        _ = try backend.load()
+        usleep(2_500_000)
+        #expect(try ArrayFixtures.scalar(url, "SELECT lease_expires_at > clock_timestamp() FROM shards WHERE id = 'a'") == "t")
+        try backend.start(from: PersistedState())
+        let keepers = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fwsessiond-lease-a' AND datname = current_database()"
+        #expect(try ArrayFixtures.scalar(url, keepers) == "0")
+        backend.finish()
     }
 }
