@@ -83,7 +83,7 @@ public final class PostgreSQLBackend: PersistenceBackend {
         let statements = BatchStatements(changes, shard: settings.nodeID)
         guard !statements.isEmpty else { return }
         try write { connection, epoch throws(PostgreSQLError) in
-            try statements.write(on: connection, fence: fence(epoch))
+            try statements.write(on: connection, fence: fence(epoch), renew: renew)
         }
     }
 
@@ -110,6 +110,13 @@ public final class PostgreSQLBackend: PersistenceBackend {
     private func fence(_ epoch: Int64) -> PGStatement {
         PGStatement(prepared: "fws_fence", "SELECT fws_fence($1, $2, $3, $4)",
                     [settings.nodeID, settings.nodeID, String(epoch), settings.leaseMilliseconds])
+    }
+
+    /// Renews the lease again at the end of a batch's transaction (its row is locked since the
+    /// fence): a large batch must not commit with its lease already run out.
+    private var renew: PGStatement {
+        PGStatement(prepared: "fws_renew", "UPDATE shards SET lease_expires_at = clock_timestamp() + $2 * interval '1 millisecond' WHERE id = $1",
+                    [settings.nodeID, settings.leaseMilliseconds])
     }
 
     /// Runs a fenced write, turning its outcome into the node's standing: a fence failure fences
@@ -288,10 +295,10 @@ struct BatchStatements {
         }
     }
 
-    /// BEGIN, the fence, the statements, COMMIT: one transaction in as few round trips as a
-    /// bounded pipeline allows.
-    func write(on connection: PGConnection, fence: PGStatement) throws(PostgreSQLError) {
-        let all = [PGStatement("BEGIN"), fence] + statements + [PGStatement("COMMIT")]
+    /// BEGIN, the fence, the statements, the lease renewed once more, COMMIT: one transaction in
+    /// as few round trips as a bounded pipeline allows.
+    func write(on connection: PGConnection, fence: PGStatement, renew: PGStatement) throws(PostgreSQLError) {
+        let all = [PGStatement("BEGIN"), fence] + statements + [renew, PGStatement("COMMIT")]
         var start = 0
         while start < all.count {
             let end = min(start + PostgreSQLBackend.statementsPerRoundTrip, all.count)

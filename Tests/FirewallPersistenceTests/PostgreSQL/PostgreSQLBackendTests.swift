@@ -28,6 +28,13 @@ enum ArrayFixtures {
         return Bind(id: BindID(rawValue: id), sessionID: session, transport: .udp, address: address, state: .pending, createdAt: now)
     }
 
+    /// Runs SQL (several statements allowed) on a connection of the test's own.
+    static func execute(_ url: String, _ sql: String) throws {
+        let connection = try PGConnection(url: url, role: "fwsessiond-test")
+        defer { connection.close() }
+        try connection.execute(sql)
+    }
+
     static func scalar(_ url: String, _ sql: String, _ parameters: [String?] = []) throws -> String? {
         let connection = try PGConnection(url: url, role: "fwsessiond-test")
         defer { connection.close() }
@@ -44,7 +51,7 @@ struct PostgreSQLBackendTests {
         let backend = try PostgreSQLBackend(settings: ArrayFixtures.settings(url))
         defer { backend.finish() }
         try backend.apply([.sessionSaved(ArrayFixtures.session("before"))])
-        _ = try ArrayFixtures.scalar(url, """
+        try ArrayFixtures.execute(url, """
             INSERT INTO sessions (id, shard, revision, sequence, client_address, client_type, state, created_at)
             VALUES ('foreign', 'b', 1, 9, '10.9.9.9', 'firewallClient', 'active', 0)
             """)
@@ -71,5 +78,19 @@ struct PostgreSQLBackendTests {
         let keepers = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fwsessiond-lease-a' AND datname = current_database()"
         #expect(try ArrayFixtures.scalar(url, keepers) == "0")
         backend.finish()
+    }
+
+    @Test("a batch that outlasts the lease commits with the lease renewed (the renewal is its last statement)")
+    func longBatchCommitsWithALease() throws {
+        let url = try ThrowawayPostgres.database()
+        let backend = try PostgreSQLBackend(settings: ArrayFixtures.settings(url, leaseSeconds: 1))
+        try backend.start(from: PersistedState())
+        defer { backend.finish() }
+        try ArrayFixtures.execute(url, """
+            CREATE FUNCTION slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1.5); RETURN NEW; END $$;
+            CREATE TRIGGER slow_insert BEFORE INSERT ON sessions FOR EACH ROW EXECUTE FUNCTION slow_insert();
+            """)
+        try backend.apply([.sessionSaved(ArrayFixtures.session("slow"))])
+        #expect(try ArrayFixtures.scalar(url, "SELECT lease_expires_at > clock_timestamp() FROM shards WHERE id = 'a'") == "t")
     }
 }
