@@ -56,7 +56,12 @@ struct DataPlaneDelta: Sendable {
     init(_ changes: [StateChange], mirror: DataPlaneMirror) {
         var replying: [BindID: Bool] = [:]
         func replies(_ id: BindID) -> Bool { replying[id] ?? mirror.binds[id]?.bidirectional ?? false }
-        for change in changes {
+        // Changes the store already held (adopted binds) are the kernel's like any other.
+        let flattened = changes.flatMap { change -> [StateChange] in
+            if case .alreadyStored(let stored) = change { return stored }
+            return [change]
+        }
+        for change in flattened {
             switch change {
             case .bindSaved(let bind):
                 var wanted = TableBind(bind)
@@ -81,7 +86,7 @@ struct DataPlaneDelta: Sendable {
                 filters[id] = .some(nil)
                 touched.formUnion(mirror.followers[id] ?? [])
             case .sessionSaved, .sessionRemoved, .bindCounters, .protocolSaved, .protocolRemoved, .rulesReplaced,
-                .metadataSaved:
+                .metadataSaved, .alreadyStored:
                 continue
             }
         }

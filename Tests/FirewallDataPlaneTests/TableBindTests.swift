@@ -112,6 +112,14 @@ struct TableBindTests {
         #expect(counters.isEmpty, "counter flushes do not concern the kernel")
     }
 
+    @Test("binds the store already held (adopted ones) reach the kernel like saved binds")
+    func alreadyStoredBinds() {
+        let approved = Self.bind(state: .allowed)
+        let delta = DataPlaneDelta([.alreadyStored([.bindSaved(approved)])], mirror: DataPlaneMirror(binds: [:], filters: [:]))
+        let (_, added) = delta.operations(mirror: DataPlaneMirror(binds: [:], filters: [:]))
+        #expect(Set(Self.texts(added)) == ["bound4 203.0.113.10 . 17 . 5000", "drop4 203.0.113.10 . 17 . 5000", "open4 203.0.113.10 . 17 . 5000"])
+    }
+
     @Test("a bind new to the kernel starts its counted elements from its counters (an adopted or restored bind)")
     func startingCounters() {
         var known = Self.bind(state: .allowed)

@@ -266,6 +266,9 @@ struct BatchStatements {
             case .filterSaved, .filterRemoved, .protocolSaved, .protocolRemoved, .rulesReplaced, .metadataSaved:
                 // Shared policy is written by its own transaction before it reaches the pipeline.
                 break
+            case .alreadyStored:
+                // Adopted rows: the adoption's transaction moved them under this shard as they are.
+                break
             }
         }
         for id in sessionOrder {

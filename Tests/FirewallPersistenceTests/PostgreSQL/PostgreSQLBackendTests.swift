@@ -53,7 +53,7 @@ struct PostgreSQLBackendTests {
         try backend.apply([.sessionSaved(ArrayFixtures.session("before"))])
         try ArrayFixtures.execute(url, """
             INSERT INTO sessions (id, shard, revision, sequence, client_address, client_type, state, created_at)
-            VALUES ('foreign', 'b', 1, 9, '10.9.9.9', 'firewallClient', 'active', 0)
+            VALUES ('foreign', 'b', 1, 9, '10.9.9.9', 'firewall-client', 'active', 0)
             """)
         let error = #expect(throws: SinkError.self) {
             try backend.apply([.sessionSaved(ArrayFixtures.session("mine", sequence: 2)), .sessionSaved(ArrayFixtures.session("foreign", sequence: 3))])
@@ -92,5 +92,12 @@ struct PostgreSQLBackendTests {
             """)
         try backend.apply([.sessionSaved(ArrayFixtures.session("slow"))])
         #expect(try ArrayFixtures.scalar(url, "SELECT lease_expires_at > clock_timestamp() FROM shards WHERE id = 'a'") == "t")
+    }
+
+    @Test("adopted rows (already stored by the adoption) make no statement of a batch")
+    func alreadyStoredIsSkipped() {
+        let adopted: [StateChange] = [.sessionSaved(ArrayFixtures.session("adopted")), .bindSaved(ArrayFixtures.bind(5, session: "adopted"))]
+        #expect(BatchStatements([.alreadyStored(adopted)], shard: "a").isEmpty)
+        #expect(!BatchStatements([.alreadyStored(adopted), .bindRemoved(BindID(rawValue: 5))], shard: "a").isEmpty)
     }
 }
