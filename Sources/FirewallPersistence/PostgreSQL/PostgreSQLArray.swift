@@ -28,6 +28,10 @@ public struct PostgreSQLArraySettings: Sendable, Equatable {
 
     var leaseMilliseconds: String { String(Int(leaseSeconds * 1000)) }
 
+    /// How long an adoption's transaction may take (moving a shard of 300,000 binds took 10-14 s
+    /// on a loaded test machine): a minute, or twenty leases if that is more.
+    var adoptionTimeoutSeconds: Double { max(60, leaseSeconds * 20) }
+
     /// A connection for one role, with the session settings that keep a stalled node from holding
     /// locks: a transaction left open (a paused process) is ended by the server within a lease.
     func connect(_ role: String) throws(PostgreSQLError) -> PGConnection {
@@ -218,56 +222,73 @@ enum ArraySQL {
         }
     }
 
+    /// A shard this node adopted: its rows (now under this node's shard) and a fresh id block.
+    struct Adoption: Sendable {
+        var shard: String
+        var holder: String
+        var rows: ShardRows
+        var block: Range<UInt64>
+    }
+
     /// Adopts one shard whose lease ran out, if there is one: it is retired at a new epoch (so
     /// its old holder's writes fail from now on), its sessions, binds and claims move to this
     /// node's shard, orphan claims (a node that died between claiming and committing) go, and a
-    /// fresh id block is taken, above every id the adopted shard ever used. One transaction,
-    /// fenced by this node's own epoch.
+    /// fresh id block is taken, above every id the adopted shard ever used. One transaction.
+    ///
+    /// It holds this node's own shard row only FOR KEY SHARE (at this node's epoch: a fenced node
+    /// adopts nothing): nobody adopts this node meanwhile, and this node's store, whose fence is a
+    /// non-key update, goes on writing and renewing the lease however long the adoption takes.
+    /// So the moved rows cannot take this shard's revision (that would need its row lock to the
+    /// end): they get revision 0, and other nodes re-read this shard whole when they see the
+    /// adoption (the adopted shard's epoch moved; `PostgreSQLArrayMonitor`). A large shard takes
+    /// seconds to move, so the transaction has a timeout of its own (`adoptionTimeoutSeconds`).
     static func adoptExpired(_ connection: PGConnection, _ settings: PostgreSQLArraySettings, epoch: Int64, blockSize: UInt64)
-        throws(PostgreSQLError) -> (shard: String, holder: String, rows: ShardRows, block: Range<UInt64>)?
+        throws(PostgreSQLError) -> Adoption?
     {
         let me = settings.nodeID
+        let timeout = String(Int(settings.adoptionTimeoutSeconds * 1000))
         let found = try connection.pipeline([
             PGStatement("BEGIN"),
+            PGStatement("SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)",
+                        [timeout, String(Int(settings.leaseSeconds * 2000))]),
+            PGStatement("SELECT 1 FROM shards WHERE id = $1 AND holder = $1 AND epoch = $2 FOR KEY SHARE", [me, String(epoch)]),
             PGStatement("""
                 SELECT id, holder FROM shards
                 WHERE id <> $1 AND holder IS NOT NULL AND lease_expires_at < clock_timestamp()
                 ORDER BY lease_expires_at LIMIT 1 FOR UPDATE SKIP LOCKED
                 """, [me]),
         ])
-        guard let row = found[1].rows.first, let shard = row[0], let holder = row[1] else {
+        guard !found[2].rows.isEmpty else {
+            try connection.execute("ROLLBACK")
+            throw PostgreSQLError(sqlState: PostgreSQLError.fencedState, message: "shard \(me) is no longer held by \(me) at epoch \(epoch)")
+        }
+        guard let row = found[3].rows.first, let shard = row[0], let holder = row[1] else {
             try connection.execute("ROLLBACK")
             return nil
         }
         let results = try connection.pipeline([
-            PGStatement("SELECT fws_fence($1, $1, $2, $3)", [me, String(epoch), settings.leaseMilliseconds]),
             PGStatement("""
                 UPDATE shards SET holder = NULL, epoch = epoch + 1, adopted_by = $2, adopted_at = clock_timestamp(), lease_expires_at = NULL
                 WHERE id = $1
                 """, [shard, me]),
-            PGStatement("""
-                UPDATE sessions SET shard = $2, revision = (SELECT revision FROM shards WHERE id = $2) WHERE shard = $1
-                RETURNING \(PGRowCoding.sessionColumns)
-                """, [shard, me]),
-            PGStatement("""
-                UPDATE binds SET shard = $2, revision = (SELECT revision FROM shards WHERE id = $2) WHERE shard = $1
-                RETURNING \(PGRowCoding.bindColumns)
-                """, [shard, me]),
+            PGStatement("UPDATE sessions SET shard = $2, revision = 0 WHERE shard = $1 RETURNING \(PGRowCoding.sessionColumns)", [shard, me]),
+            PGStatement("UPDATE binds SET shard = $2, revision = 0 WHERE shard = $1 RETURNING \(PGRowCoding.bindColumns)", [shard, me]),
             PGStatement("DELETE FROM session_claims c WHERE shard = $1 AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = c.id)", [shard]),
             PGStatement("UPDATE session_claims SET shard = $2 WHERE shard = $1", [shard, me]),
             PGStatement("DELETE FROM address_claims c WHERE shard = $1 AND NOT EXISTS (SELECT 1 FROM binds b WHERE b.id = c.bind_id)", [shard]),
             PGStatement("UPDATE address_claims SET shard = $2 WHERE shard = $1", [shard, me]),
             PGStatement("DELETE FROM removals WHERE shard = $1", [shard]),
             PGStatement("UPDATE id_blocks SET next_block = next_block + 1 WHERE id = 1 RETURNING next_block - 1"),
-            PGStatement("COMMIT"),
         ])
-        guard let blockNumber = results[9].scalar.flatMap({ UInt64($0) }) else { throw PostgreSQLError(message: "no id block row") }
-        return try decoding { () throws(PersistenceError) in
+        guard let blockNumber = results[8].scalar.flatMap({ UInt64($0) }) else { throw PostgreSQLError(message: "no id block row") }
+        let adoption = try decoding { () throws(PersistenceError) in
             var rows = ShardRows()
-            rows.sessions = try results[2].rows.map(PGRowCoding.session)
-            rows.binds = try results[3].rows.map(PGRowCoding.bind).sorted { $0.id < $1.id }
-            return (shard, holder, rows, (blockNumber * blockSize)..<((blockNumber + 1) * blockSize))
+            rows.sessions = try results[1].rows.map(PGRowCoding.session)
+            rows.binds = try results[2].rows.map(PGRowCoding.bind).sorted { $0.id < $1.id }
+            return Adoption(shard: shard, holder: holder, rows: rows, block: (blockNumber * blockSize)..<((blockNumber + 1) * blockSize))
         }
+        try connection.pipeline([PGStatement("COMMIT")])
+        return adoption
     }
 
     /// Who holds this node's shard now, for the message of a fenced node.
