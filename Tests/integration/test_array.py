@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from conftest import FTP, Server, assert_problem, wait_until
+from pgproxy import LossyProxy
 from postgres import postgres  # noqa: F401 (fixture)
 from test_events import EventReader
 
@@ -34,10 +35,10 @@ class Array:
         self.url = url
         self.nodes = {}
 
-    def start(self, name, **env):
+    def start(self, name, url=None, **env):
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        node = Server(["--listen", f"127.0.0.1:{port}", "--store", "postgres", "--postgres-url", self.url,
+        node = Server(["--listen", f"127.0.0.1:{port}", "--store", "postgres", "--postgres-url", url or self.url,
                        "--node-id", name, "--advertise-url", base, "--log-level", "info"]).start()
         node.name = name
         self.nodes[name] = node
@@ -217,6 +218,28 @@ def test_a_paused_owner_is_fenced_and_overwrites_nothing(array):
     assert set(moved.json()) == {"detail", "node", "location"} and moved.json()["node"] == adopter.name
     print(f"\nfencing: adopted {adopted_after:.2f} s after SIGSTOP; after SIGCONT the paused node's write got "
           f"{refused.status_code}, /readyz: {ready['detail'][:80]}")
+
+
+def test_an_adoption_whose_commit_lost_its_answer_is_served_once_reconnected(array):
+    """The adopter's COMMIT reaches PostgreSQL and commits, but its answer is lost (the proxy cuts
+    the connection): after reconnecting, the adopter finds the rows under its shard and serves them."""
+    proxy = LossyProxy(array.postgres.port)
+    a = array.start("a")
+    b = array.start("b", url=proxy.url())
+    allow_ftp(a)
+    assert post(a, "/sessions", {"id": "lost-answer", "clientAddress": "10.7.7.7"}).status_code == 201
+    bind = post(a, "/sessions/lost-answer/binds", {"protocol": "udp", "address": "203.0.113.60:5060"}).json()
+    assert post(a, "/sessions/lost-answer/retroactive-binds",
+                {"protocol": "udp", "address": "203.0.113.60:5060", "protocolGuid": FTP}).status_code == 200
+    proxy.lose_commit_answer_after(b"UPDATE sessions SET shard")
+    a.kill()
+    assert proxy.fired.wait(LEASE + 15), "no adoption was attempted"
+    assert array.postgres.psql("SELECT shard FROM sessions WHERE id = 'lost-answer'") == "b", "the adoption did not commit"
+    query = {"protocol": "udp", "direction": "inbound", "source": "198.51.100.7:20", "destination": "203.0.113.60:5060"}
+    wait_until(lambda: b.get(f"/sessions/lost-answer/binds/{bind['id']}").status_code == 200
+               and post(b, "/decisions", query).json().get("verdict") == "accept", timeout=10)
+    assert "answer lost, found committed" in b.log
+    proxy.close()
 
 
 def test_policy_change_on_one_node_revokes_a_bind_on_another_within_a_second(array):

@@ -230,6 +230,15 @@ enum ArraySQL {
         var block: Range<UInt64>
     }
 
+    /// How an adoption ended.
+    enum AdoptionOutcome: Sendable {
+        /// Committed: the rows are this node's.
+        case committed(Adoption)
+        /// The connection broke while the COMMIT was in flight: whether the rows moved is found
+        /// out on the next connection (`adoptionCommitted`).
+        case unknown(Adoption, PostgreSQLError)
+    }
+
     /// Adopts one shard whose lease ran out, if there is one: it is retired at a new epoch (so
     /// its old holder's writes fail from now on), its sessions, binds and claims move to this
     /// node's shard, orphan claims (a node that died between claiming and committing) go, and a
@@ -242,8 +251,10 @@ enum ArraySQL {
     /// end): they get revision 0, and other nodes re-read this shard whole when they see the
     /// adoption (the adopted shard's epoch moved; `PostgreSQLArrayMonitor`). A large shard takes
     /// seconds to move, so the transaction has a timeout of its own (`adoptionTimeoutSeconds`).
+    /// The COMMIT is a round trip of its own, so a COMMIT whose answer was lost still leaves the
+    /// rows in hand (`.unknown`).
     static func adoptExpired(_ connection: PGConnection, _ settings: PostgreSQLArraySettings, epoch: Int64, blockSize: UInt64)
-        throws(PostgreSQLError) -> Adoption?
+        throws(PostgreSQLError) -> AdoptionOutcome?
     {
         let me = settings.nodeID
         let timeout = String(Int(settings.adoptionTimeoutSeconds * 1000))
@@ -287,8 +298,30 @@ enum ArraySQL {
             rows.binds = try results[2].rows.map(PGRowCoding.bind).sorted { $0.id < $1.id }
             return Adoption(shard: shard, holder: holder, rows: rows, block: (blockNumber * blockSize)..<((blockNumber + 1) * blockSize))
         }
-        try connection.pipeline([PGStatement("COMMIT")])
-        return adoption
+        do {
+            try connection.pipeline([PGStatement("COMMIT")])
+        } catch {
+            if error.connectionBroken { return .unknown(adoption, error) }
+            throw error
+        }
+        return .committed(adoption)
+    }
+
+    /// Whether an adoption whose COMMIT lost its answer committed after all: its rows are under
+    /// this node's shard (only this node moves them away from there, and it never had them).
+    /// An adoption of an empty shard has nothing to serve either way: false.
+    static func adoptionCommitted(_ connection: PGConnection, _ settings: PostgreSQLArraySettings, _ adoption: Adoption)
+        throws(PostgreSQLError) -> Bool
+    {
+        let probe: PGStatement
+        if let session = adoption.rows.sessions.first {
+            probe = PGStatement("SELECT shard FROM sessions WHERE id = $1", [session.id])
+        } else if let bind = adoption.rows.binds.first {
+            probe = PGStatement("SELECT shard FROM binds WHERE id = $1", [String(bind.id.rawValue)])
+        } else {
+            return false
+        }
+        return try connection.query(probe.sql, probe.parameters).scalar == settings.nodeID
     }
 
     /// Who holds this node's shard now, for the message of a fenced node.

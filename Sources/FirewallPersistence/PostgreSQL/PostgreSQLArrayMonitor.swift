@@ -56,6 +56,8 @@ public final class PostgreSQLArrayMonitor: @unchecked Sendable {
     private var mirrored: Set<String> = []
     private var lastMembers: [ArrayMember] = []
     private var reportedFence = false
+    /// An adoption whose COMMIT lost its answer, settled on the next connection.
+    private var unsettledAdoption: ArraySQL.Adoption?
 
     /// Creates the monitor; nothing runs until `start`.
     public init(settings: PostgreSQLArraySettings, standing: ArrayStanding, delegate: any ArrayMonitorDelegate, logger: Logger) {
@@ -119,6 +121,7 @@ public final class PostgreSQLArrayMonitor: @unchecked Sendable {
         try followPolicy(connection)
         let members = try ArraySQL.members(connection)
         try checkOwnShard(connection, members)
+        try settleAdoption(connection)
         try followMirrors(connection, members)
         if delegate.needsSequenceBlock {
             delegate.addSequenceBlock(try ArraySQL.allocateBlock(connection, size: settings.idBlockSize))
@@ -203,7 +206,24 @@ public final class PostgreSQLArrayMonitor: @unchecked Sendable {
         if rereadAll { seen = [:] }
     }
 
-    private func took(_ adoption: ArraySQL.Adoption, milliseconds: Int) {
+    /// Settles an adoption whose COMMIT lost its answer: when its rows are under this node's
+    /// shard, it committed, and they are taken over now; else nothing happened.
+    private func settleAdoption(_ connection: PGConnection) throws(PostgreSQLError) {
+        guard let adoption = unsettledAdoption else { return }
+        guard !standing.isFenced else {
+            unsettledAdoption = nil
+            return
+        }
+        let committed = try ArraySQL.adoptionCommitted(connection, settings, adoption)
+        unsettledAdoption = nil
+        guard committed else {
+            logger.warning("array.adoption did not commit", metadata: ["shard": "\(adoption.shard)"])
+            return
+        }
+        took(adoption, milliseconds: nil)
+    }
+
+    private func took(_ adoption: ArraySQL.Adoption, milliseconds: Int?) {
         seen[adoption.shard] = nil
         if mirrored.remove(adoption.shard) != nil { delegate.forgetShard(adoption.shard) }
         delegate.adopted(shard: adoption.shard, from: adoption.holder, rows: adoption.rows, block: adoption.block)
@@ -212,7 +232,8 @@ public final class PostgreSQLArrayMonitor: @unchecked Sendable {
             metadata: [
                 "shard": "\(adoption.shard)", "from": "\(adoption.holder)", "sessions": "\(adoption.rows.sessions.count)",
                 "binds": "\(adoption.rows.binds.count)",
-                "ms": "\(milliseconds)",
+                "ms": "\(milliseconds.map(String.init) ?? "?")",
+                "commit": "\(milliseconds == nil ? "answer lost, found committed" : "answered")",
             ])
     }
 
@@ -222,9 +243,14 @@ public final class PostgreSQLArrayMonitor: @unchecked Sendable {
             let connectedFor = standing.connectedSeconds(now: ArraySQL.monotonicSeconds()), connectedFor >= settings.leaseSeconds
         else { return }
         let started = ArraySQL.monotonicSeconds()
-        guard let adoption = try ArraySQL.adoptExpired(connection, settings, epoch: standing.epoch, blockSize: settings.idBlockSize) else {
+        switch try ArraySQL.adoptExpired(connection, settings, epoch: standing.epoch, blockSize: settings.idBlockSize) {
+        case nil:
             return
+        case .committed(let adoption):
+            took(adoption, milliseconds: Int((ArraySQL.monotonicSeconds() - started) * 1000))
+        case .unknown(let adoption, let error):
+            unsettledAdoption = adoption
+            throw error
         }
-        took(adoption, milliseconds: Int((ArraySQL.monotonicSeconds() - started) * 1000))
     }
 }

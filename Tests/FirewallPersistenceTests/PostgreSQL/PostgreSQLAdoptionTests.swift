@@ -22,7 +22,7 @@ struct PostgreSQLAdoptionTests {
     }
 
     /// Runs an adoption on a thread of its own (it blocks), as the monitor does.
-    static func adoptInBackground(_ settings: PostgreSQLArraySettings, epoch: Int64) -> BackgroundJob<ArraySQL.Adoption?> {
+    static func adoptInBackground(_ settings: PostgreSQLArraySettings, epoch: Int64) -> BackgroundJob<ArraySQL.AdoptionOutcome?> {
         BackgroundJob { () throws(PostgreSQLError) in
             let connection = try settings.connect("monitor")
             defer { connection.close() }
@@ -58,7 +58,7 @@ struct PostgreSQLAdoptionTests {
             usleep(300_000)
         }
         let outcome = adoption.wait()
-        guard case .success(let adoption?) = outcome else {
+        guard case .success(.committed(let adoption)) = outcome else {
             Issue.record("the adoption did not commit: \(String(describing: outcome))")
             return
         }
