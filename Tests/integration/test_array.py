@@ -352,6 +352,23 @@ def test_a_policy_write_of_a_node_whose_shard_was_adopted_is_refused(array):
     wait_until(lambda: "array.fenced" in a.log, timeout=5)
 
 
+def test_a_store_connection_whose_first_fence_failed_keeps_working(array):
+    """The first fws_fence on a fresh store connection fails without breaking the connection (it
+    waits for the shards table past lock_timeout): the statement stays prepared, later batches work."""
+    a = array.start("a")
+    assert post(a, "/sessions", {"id": "before", "clientAddress": "10.3.3.3"}).status_code == 201
+    # Held for longer than a reconnect plus lock_timeout (a lease), so a fence on the fresh
+    # connection times out while it is held.
+    locker = hold_shards_locked(array.postgres, 2 * LEASE + 1)
+    killed = array.postgres.psql(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'fwsessiond-store-a'")
+    assert killed == "1"
+    assert locker.wait(15) == 0, locker.stderr.read()
+    wait_until(lambda: post(a, "/sessions", {"id": "after", "clientAddress": "10.3.3.4"}).status_code in (201, 409), timeout=10)
+    wait_until(lambda: array.postgres.psql("SELECT count(*) FROM sessions WHERE id = 'after'") == "1", timeout=10)
+    assert "42P05" not in a.log
+
+
 def test_if_match_race_across_nodes_has_exactly_one_winner(array):
     nodes = [array.start(name) for name in ("a", "b", "c")]
     etag = nodes[0].get("/rules").headers["ETag"]
