@@ -245,6 +245,15 @@ enum PGMigrations {
     static func migrate(_ connection: PGConnection) throws(PostgreSQLError) {
         try connection.execute("BEGIN")
         do throws(PostgreSQLError) {
+            // Text is sent and stored as UTF-8: a database in another encoding would refuse some
+            // value one day, and that batch would be retried forever.
+            let encoding = try connection.query("SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()").scalar
+            guard encoding == "UTF8" else {
+                throw PostgreSQLError(message: """
+                    the database uses encoding \(encoding ?? "?"); fwsessiond needs a UTF8 database \
+                    (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)
+                    """)
+            }
             // One node migrates at a time; the others wait here and then find nothing to do.
             try connection.query("SELECT pg_advisory_xact_lock(4242001)")
             try connection.execute(

@@ -42,6 +42,7 @@ public struct PostgreSQLArraySettings: Sendable, Equatable {
                 "statement_timeout": String(Int(leaseSeconds * 2000)),
                 "lock_timeout": leaseMilliseconds,
                 "client_min_messages": "warning",
+                "client_encoding": "UTF8",
             ])
     }
 }

@@ -100,4 +100,17 @@ struct PostgreSQLBackendTests {
         #expect(BatchStatements([.alreadyStored(adopted)], shard: "a").isEmpty)
         #expect(!BatchStatements([.alreadyStored(adopted), .bindRemoved(BindID(rawValue: 5))], shard: "a").isEmpty)
     }
+
+    @Test("a database not in UTF8 is refused before anything is written, with a message saying so")
+    func nonUTF8DatabaseRefused() throws {
+        let server = try ThrowawayPostgres.shared.get()
+        let name = "latin1_\(getpid())_\(UInt32.random(in: 0...UInt32.max))"
+        try server.admin { connection throws(PostgreSQLError) in
+            try connection.execute("CREATE DATABASE \(name) ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+        }
+        let url = server.url(name)
+        let error = #expect(throws: PersistenceError.self) { try PostgreSQLBackend(settings: ArrayFixtures.settings(url)) }
+        #expect(error?.message.contains("needs a UTF8 database") == true, "\(String(describing: error))")
+        #expect(try ArrayFixtures.scalar(url, "SELECT count(*) FROM pg_tables WHERE tablename = 'shards'") == "0")
+    }
 }
