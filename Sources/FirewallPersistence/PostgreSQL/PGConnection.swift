@@ -71,15 +71,27 @@ public final class PGConnection {
     private var prepared: Set<String> = []
     /// What this connection is for, in `application_name` (seen in `pg_stat_activity`).
     public let role: String
+    /// How long to wait for any answer to a statement before giving the connection up as broken:
+    /// the backstop for a server that stopped answering while its host still acknowledges TCP
+    /// (a hung or stopped server process). Longer than any `statement_timeout` in use.
+    public var resultTimeoutSeconds: Double
 
     /// Connects. `url` is a libpq URL or key=value string, possibly with several hosts and
     /// `target_session_attrs`; `options` are server settings for this session
-    /// (`idle_in_transaction_session_timeout`, `statement_timeout`).
-    public init(url: String, role: String, options: [String: String] = [:], connectTimeoutSeconds: Int = 2) throws(PostgreSQLError) {
+    /// (`idle_in_transaction_session_timeout`, `statement_timeout`). A peer that stops answering
+    /// at the TCP level (a dead host, a cut network) is noticed within about `deadPeerSeconds`
+    /// (TCP keepalives while waiting, `tcp_user_timeout` while sending).
+    public init(
+        url: String, role: String, options: [String: String] = [:], connectTimeoutSeconds: Int = 2, deadPeerSeconds: Double = 5,
+        resultTimeoutSeconds: Double = 30
+    ) throws(PostgreSQLError) {
         self.role = role
+        self.resultTimeoutSeconds = resultTimeoutSeconds
+        // Idle for this long, then two probes a second apart.
+        let keepaliveIdle = max(1, Int(deadPeerSeconds) - 2)
         var keywords = ["dbname", "application_name", "connect_timeout", "keepalives", "keepalives_idle",
                         "keepalives_interval", "keepalives_count", "tcp_user_timeout"]
-        var values = [url, role, String(connectTimeoutSeconds), "1", "5", "2", "2", "5000"]
+        var values = [url, role, String(connectTimeoutSeconds), "1", String(keepaliveIdle), "1", "2", String(Int(deadPeerSeconds * 1000))]
         if !options.isEmpty {
             keywords.append("options")
             values.append(options.sorted { $0.key < $1.key }.map { "-c \($0.key)=\($0.value)" }.joined(separator: " "))
@@ -114,18 +126,34 @@ public final class PGConnection {
     @discardableResult
     public func query(_ sql: String, _ parameters: [String?] = []) throws(PostgreSQLError) -> PGRows {
         let connection = try open()
-        let result = Self.withOptionalCStrings(parameters) { pointers in
-            PQexecParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+        let sent = Self.withOptionalCStrings(parameters) { pointers in
+            PQsendQueryParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
         }
-        return try check(result, sql)
+        return try collect(sent, sql)
     }
 
     /// Runs SQL without parameters; several statements may be given (schema migrations).
     public func execute(_ sql: String) throws(PostgreSQLError) {
         let connection = try open()
-        _ = try check(PQexec(connection, sql), sql)
+        _ = try collect(PQsendQuery(connection, sql), sql)
     }
 
+    /// The results of what was just sent outside a pipeline: the last one's rows, or the first
+    /// error (the server skips the statements after it), once every result was read.
+    private func collect(_ sent: Int32, _ sql: String) throws(PostgreSQLError) -> PGRows {
+        guard sent == 1, let connection = handle else { throw unusable("cannot send statement") }
+        var rows = PGRows(rows: [], affected: 0)
+        var failure: PostgreSQLError?
+        while let result = try nextResult(connection) {
+            do {
+                rows = try check(result, sql)
+            } catch {
+                if failure == nil { failure = error }
+            }
+        }
+        if let failure { throw failure }
+        return rows
+    }
     /// Sends every statement in pipeline mode and reads their results after one sync: one round
     /// trip. The first failure is thrown; the server skips the statements after it. A pipeline
     /// that opened a transaction (BEGIN) and failed leaves it aborted: `rollbackIfNeeded()`.
@@ -166,7 +194,7 @@ public final class PGConnection {
         var failure: PostgreSQLError?
         var entry = 0
         while true {
-            guard let result = PQgetResult(connection) else {
+            guard let result = try nextResult(connection) else {
                 if PQstatus(connection) != CONNECTION_OK { throw brokenOrMessage("connection lost") }
                 continue
             }
@@ -193,7 +221,7 @@ public final class PGConnection {
                 results.append(try check(result, context))
             }
             // The NULL that ends this entry's results.
-            while let extra = PQgetResult(connection) { PQclear(extra) }
+            while let extra = try nextResult(connection) { PQclear(extra) }
             entry += 1
         }
         if let failure { throw failure }
@@ -210,7 +238,7 @@ public final class PGConnection {
     public func rollbackIfNeeded() {
         guard let handle, PQstatus(handle) == CONNECTION_OK else { return }
         let status = PQtransactionStatus(handle)
-        if status == PQTRANS_INTRANS || status == PQTRANS_INERROR { PQclear(PQexec(handle, "ROLLBACK")) }
+        if status == PQTRANS_INTRANS || status == PQTRANS_INERROR { try? execute("ROLLBACK") }
     }
 
     /// Waits up to `seconds` for notifications (after `LISTEN`) and returns their payloads.
@@ -235,6 +263,30 @@ public final class PGConnection {
     }
 
     // MARK: The one place libpq results become Swift values or errors
+
+    /// The next result, as `PQgetResult` gives it, without blocking in libpq: the socket is
+    /// waited on here, and a connection that brings no data for `resultTimeoutSeconds` is closed
+    /// and reported broken instead of hanging its thread.
+    private func nextResult(_ connection: OpaquePointer) throws(PostgreSQLError) -> OpaquePointer? {
+        var deadline = Self.monotonicSeconds() + resultTimeoutSeconds
+        while PQisBusy(connection) == 1 {
+            let left = deadline - Self.monotonicSeconds()
+            guard left > 0 else { throw unusable("PostgreSQL did not answer within \(Int(resultTimeoutSeconds)) s") }
+            let ready = fws_pq_wait_readable(connection, Int32(min(left, 3600) * 1000))
+            guard ready >= 0 else { throw unusable("waiting on the socket failed") }
+            guard ready > 0 else { continue }
+            guard PQconsumeInput(connection) == 1 else { throw brokenOrMessage("connection lost") }
+            // Something arrived: the server is answering.
+            deadline = Self.monotonicSeconds() + resultTimeoutSeconds
+        }
+        return PQgetResult(connection)
+    }
+
+    private static func monotonicSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
 
     private func open() throws(PostgreSQLError) -> OpaquePointer {
         guard let handle, PQstatus(handle) == CONNECTION_OK else {

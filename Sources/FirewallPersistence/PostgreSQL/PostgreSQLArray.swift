@@ -34,6 +34,8 @@ public struct PostgreSQLArraySettings: Sendable, Equatable {
 
     /// A connection for one role, with the session settings that keep a stalled node from holding
     /// locks: a transaction left open (a paused process) is ended by the server within a lease.
+    /// A dead peer is noticed within about a lease (TCP keepalives, `tcp_user_timeout`), and a
+    /// server that stops answering a statement well past `statement_timeout` is given up.
     func connect(_ role: String) throws(PostgreSQLError) -> PGConnection {
         try PGConnection(
             url: url, role: "fwsessiond-\(role)-\(nodeID)",
@@ -43,7 +45,8 @@ public struct PostgreSQLArraySettings: Sendable, Equatable {
                 "lock_timeout": leaseMilliseconds,
                 "client_min_messages": "warning",
                 "client_encoding": "UTF8",
-            ])
+            ],
+            deadPeerSeconds: leaseSeconds, resultTimeoutSeconds: leaseSeconds * 3)
     }
 }
 
@@ -259,6 +262,9 @@ enum ArraySQL {
     {
         let me = settings.nodeID
         let timeout = String(Int(settings.adoptionTimeoutSeconds * 1000))
+        let resultTimeout = connection.resultTimeoutSeconds
+        connection.resultTimeoutSeconds = settings.adoptionTimeoutSeconds + settings.leaseSeconds
+        defer { connection.resultTimeoutSeconds = resultTimeout }
         let found = try connection.pipeline([
             PGStatement("BEGIN"),
             PGStatement("SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)",

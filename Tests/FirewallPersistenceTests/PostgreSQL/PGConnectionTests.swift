@@ -1,5 +1,9 @@
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @testable import FirewallPersistence
 
 /// `PGConnection` against a throwaway PostgreSQL.
@@ -38,5 +42,36 @@ struct PGConnectionTests {
         #expect(throws: PostgreSQLError.self) { try connection.pipeline([broken]) }
         #expect(throws: PostgreSQLError.self) { try connection.pipeline([broken]) }
         #expect(try connection.pipeline([Self.addOne])[0].scalar == "42")
+    }
+
+    @Test("a server that stops answering (its process stopped, its host still acknowledging TCP) is given up after the result timeout")
+    func silentServerIsGivenUp() throws {
+        let connection = try PGConnection(url: try ThrowawayPostgres.database(), role: "fwsessiond-test", resultTimeoutSeconds: 1)
+        let backend = connection.backendPID
+        #expect(backend > 0)
+        kill(backend, SIGSTOP)
+        defer {
+            kill(backend, SIGCONT)
+            kill(backend, SIGTERM)
+        }
+        let started = ArraySQL.monotonicSeconds()
+        // Used by the job's thread only until it ends.
+        nonisolated(unsafe) let handed = connection
+        let job = BackgroundJob { () throws(PostgreSQLError) in try handed.query("SELECT 1").scalar }
+        let deadline = ArraySQL.monotonicSeconds() + 10
+        while !job.isDone, ArraySQL.monotonicSeconds() < deadline { usleep(50_000) }
+        guard job.isDone else {
+            Issue.record("the query still waits for the stopped server after 10 s")
+            kill(backend, SIGCONT)
+            _ = job.wait()
+            return
+        }
+        guard case .failure(let error) = job.wait() else {
+            Issue.record("the stopped server answered")
+            return
+        }
+        #expect(error.connectionBroken)
+        #expect(ArraySQL.monotonicSeconds() - started < 5)
+        #expect(!connection.isOpen)
     }
 }
