@@ -155,13 +155,13 @@ extension FirewallService {
                     return result.proposal
                 }
             })
+        // Applied here by this call or already by the monitor: either way, answered once this
+        // node's revocations are durable.
         let ticket = await store.applySharedPolicy(committed)
-        if let ticket {
-            do {
-                try await store.pipeline.waitApplied(ticket)
-            } catch {
-                throw FirewallError.unavailable(error)
-            }
+        do {
+            try await store.pipeline.waitApplied(ticket)
+        } catch {
+            throw FirewallError.unavailable(error)
         }
         guard let value = computed.withLock({ $0 }) else { throw FirewallError(.E_FAIL, "the policy change computed nothing") }
         return (value, committed.version)

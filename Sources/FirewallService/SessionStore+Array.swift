@@ -17,14 +17,17 @@ extension SessionStore {
     }
 
     /// Applies a newer shared policy (another node's change, or this node's once committed):
-    /// this node's binds the new rules deny are revoked. Returns the ticket of the changes.
+    /// this node's binds the new rules deny are revoked. Returns the ticket to wait for before
+    /// the policy's consequences here are durable: of these changes, or, when this revision was
+    /// applied already (the monitor may get there first), of the newest policy applied.
     @discardableResult
-    func applySharedPolicy(_ policy: SharedPolicy) -> CommitTicket? {
-        guard policy.revision > array.policyRevision else { return nil }
+    func applySharedPolicy(_ policy: SharedPolicy) -> CommitTicket {
+        guard policy.revision > array.policyRevision else { return array.policyTicket }
         var changes = ChangeSet()
         state.applySharedPolicy(policy, now: clock(), changes: &changes)
         array.policyRevision = policy.revision
-        return commit(changes)
+        array.policyTicket = commit(changes)
+        return array.policyTicket
     }
 
     /// Takes over an adopted shard's sessions and binds; ids come from `block` from now on (it is
