@@ -57,9 +57,13 @@ struct DataPlaneDelta: Sendable {
         var replying: [BindID: Bool] = [:]
         func replies(_ id: BindID) -> Bool { replying[id] ?? mirror.binds[id]?.bidirectional ?? false }
         // Changes the store already held (adopted binds) are the kernel's like any other.
+        // and binds handed over to another node leave the kernel like removed ones.
         let flattened = changes.flatMap { change -> [StateChange] in
-            if case .alreadyStored(let stored) = change { return stored }
-            return [change]
+            switch change {
+            case .alreadyStored(let stored): stored
+            case .bindsHandedOver(let ids): ids.map { .bindRemoved($0) }
+            default: [change]
+            }
         }
         for change in flattened {
             switch change {
@@ -86,7 +90,7 @@ struct DataPlaneDelta: Sendable {
                 filters[id] = .some(nil)
                 touched.formUnion(mirror.followers[id] ?? [])
             case .sessionSaved, .sessionRemoved, .bindCounters, .protocolSaved, .protocolRemoved, .rulesReplaced,
-                .metadataSaved, .alreadyStored:
+                .metadataSaved, .alreadyStored, .bindsHandedOver:
                 continue
             }
         }

@@ -61,13 +61,21 @@ extension SessionStore {
     func addSequenceBlock(_ block: Range<UInt64>) { state.addSequenceBlock(block) }
 
     /// Another node adopted this node's state: it is no longer served from here (the mirror of
-    /// the adopter's shard answers reads, writes are redirected there), timers stop, and every
-    /// write is refused with the reason.
+    /// the adopter's shard answers reads, writes are redirected there), timers stop, every write
+    /// is refused with the reason, and the binds leave this node's kernel (handed over: the store
+    /// writes nothing for them, the sinks after it drop them).
     func fence(_ reason: String) {
+        guard array.fenced == nil else { return }
         array.fenced = reason
         timerTask?.cancel()
         timerTask = nil
+        let handedOver = state.bindIDs.sorted()
         state.forget(sessionIDs: state.sessionIDs)
+        if !handedOver.isEmpty {
+            var changes = ChangeSet()
+            changes.changes.append(.bindsHandedOver(handedOver))
+            commit(changes)
+        }
     }
 
     // MARK: Requests of an array node

@@ -120,6 +120,15 @@ struct TableBindTests {
         #expect(Set(Self.texts(added)) == ["bound4 203.0.113.10 . 17 . 5000", "drop4 203.0.113.10 . 17 . 5000", "open4 203.0.113.10 . 17 . 5000"])
     }
 
+    @Test("binds handed over to another node (this node fenced) leave the kernel like removed binds")
+    func handedOverBinds() {
+        let approved = Self.bind(state: .allowed)
+        let mirror = DataPlaneMirror(binds: [approved.id: TableBind(approved)], filters: [:])
+        let (deleted, added) = DataPlaneDelta([.bindsHandedOver([approved.id])], mirror: mirror).operations(mirror: mirror)
+        #expect(Set(Self.texts(deleted)) == ["bound4 203.0.113.10 . 17 . 5000", "drop4 203.0.113.10 . 17 . 5000", "open4 203.0.113.10 . 17 . 5000"])
+        #expect(added.isEmpty)
+    }
+
     @Test("a bind new to the kernel starts its counted elements from its counters (an adopted or restored bind)")
     func startingCounters() {
         var known = Self.bind(state: .allowed)

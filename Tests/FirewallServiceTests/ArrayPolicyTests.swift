@@ -1,5 +1,6 @@
 import FirewallPipeline
 import FirewallSessions
+import Synchronization
 import Testing
 
 @testable import FirewallService
@@ -48,6 +49,33 @@ struct ArrayPolicyTests {
             #expect(error.hresult == .ERROR_WRITE_FAULT, "\(error)")
         }
         kernel.failing.store(false, ordering: .relaxed)
+        await service.close()
+    }
+
+    /// A sink after the store that keeps every batch it was given.
+    final class RecordingSink: ChangeSink {
+        let batches = Mutex<[[StateChange]]>([])
+        var name: String { "dataplane" }
+        func apply(_ changes: [StateChange]) throws(SinkError) { batches.withLock { $0.append(changes) } }
+    }
+
+    @Test("a fenced node hands its binds over: the sinks after the store are told to drop them")
+    func fenceHandsBindsOver() async throws {
+        let kernel = RecordingSink()
+        let service = FirewallService(sinks: [kernel], logger: FirewallServiceTests.logger, array: MonitorFirstArray())
+        try await service.start()
+        _ = try await service.createSession(NewSession(id: "s", clientAddress: IPAddress("10.0.0.1")!))
+        let bind = try await service.createBind(sessionID: "s", transport: .udp, address: FirewallServiceTests.address)
+        await service.fence("fenced: node 'b' adopted this node's sessions and binds")
+        var handedOver: [BindID] = []
+        for _ in 0..<200 where handedOver.isEmpty {
+            handedOver = kernel.batches.withLock { $0 }.joined().compactMap { change -> [BindID]? in
+                if case .bindsHandedOver(let ids) = change { ids } else { nil }
+            }.joined().map { $0 }
+            if handedOver.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(handedOver == [bind.id])
+        await #expect(throws: FirewallError.self) { try await service.session("s") }
         await service.close()
     }
 }

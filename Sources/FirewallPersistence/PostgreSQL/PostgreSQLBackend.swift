@@ -77,9 +77,15 @@ public final class PostgreSQLBackend: PersistenceBackend {
         }
     }
 
-    /// One fenced transaction per batch.
+    /// One fenced transaction per batch. Once fenced, nothing is written any more; the batch that
+    /// hands this node's binds over (`SessionStore.fence`) is let through, with everything still
+    /// queued before it, so the sinks after the store drop the binds (the kernel applies the
+    /// batch as a whole: what was never durable is removed in the same transaction).
     public func apply(_ changes: [StateChange]) throws(SinkError) {
-        if let reason = fencedReason { throw SinkError(reason) }
+        if let reason = fencedReason {
+            guard changes.contains(where: { if case .bindsHandedOver = $0 { true } else { false } }) else { throw SinkError(reason) }
+            return
+        }
         let statements = BatchStatements(changes, shard: settings.nodeID)
         guard !statements.isEmpty else { return }
         try write { connection, epoch throws(PostgreSQLError) in
@@ -268,6 +274,9 @@ struct BatchStatements {
                 break
             case .alreadyStored:
                 // Adopted rows: the adoption's transaction moved them under this shard as they are.
+                break
+            case .bindsHandedOver:
+                // Only after this node was fenced: the rows are the adopter's.
                 break
             }
         }

@@ -113,7 +113,7 @@ final class SQLiteBatchWriter {
                     .text(RowCoding.jsonText(rule.users)), rule.sourceAddresses.map { .text(RowCoding.text($0)) },
                 ])
             }
-        case .metadataSaved, .alreadyStored:
+        case .metadataSaved, .alreadyStored, .bindsHandedOver:
             break
         }
     }

@@ -204,4 +204,7 @@ extension FirewallState {
 
     /// Every session id held here.
     public var sessionIDs: [String] { Array(sessions.keys) }
+
+    /// Every bind id held here.
+    public var bindIDs: [BindID] { Array(binds.keys) }
 }

@@ -113,4 +113,17 @@ struct PostgreSQLBackendTests {
         #expect(error?.message.contains("needs a UTF8 database") == true, "\(String(describing: error))")
         #expect(try ArrayFixtures.scalar(url, "SELECT count(*) FROM pg_tables WHERE tablename = 'shards'") == "0")
     }
+
+    @Test("once fenced, the store writes nothing and lets only the batch that hands the binds over through")
+    func fencedStorePassesTheHandOver() throws {
+        let url = try ThrowawayPostgres.database()
+        let backend = try PostgreSQLBackend(settings: ArrayFixtures.settings(url))
+        try backend.start(from: PersistedState())
+        defer { backend.finish() }
+        backend.standing.fence("fenced: node 'b' adopted this node's sessions and binds")
+        let late: [StateChange] = [.sessionSaved(ArrayFixtures.session("late")), .bindSaved(ArrayFixtures.bind(9, session: "late"))]
+        #expect(throws: SinkError.self) { try backend.apply(late) }
+        try backend.apply(late + [.bindsHandedOver([BindID(rawValue: 9)])])
+        #expect(try ArrayFixtures.scalar(url, "SELECT count(*) FROM sessions") == "0")
+    }
 }
