@@ -64,12 +64,16 @@ struct PostgreSQLArrayMonitorTests {
         return (url, own.standing)
     }
 
-    static func monitor(_ url: String, _ standing: ArrayStanding, _ recorder: MirrorRecorder) -> PostgreSQLArrayMonitor {
+    /// That array with the monitor of `m` running, once it mirrors `d` and `x`.
+    static func mirroring() throws -> (url: String, standing: ArrayStanding, recorder: MirrorRecorder, monitor: PostgreSQLArrayMonitor) {
+        let (url, standing) = try array()
+        let recorder = MirrorRecorder()
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let monitor = PostgreSQLArrayMonitor(settings: ArrayFixtures.settings(url, node: "m"), standing: standing, delegate: recorder, logger: logger)
         monitor.start()
-        return monitor
+        #expect(waitUntil { recorder.sessions == ["ghost": "d", "keep": "d", "own-x": "x"] }, "\(recorder.sessions)")
+        return (url, standing, recorder, monitor)
     }
 
     static func waitUntil(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
@@ -83,11 +87,8 @@ struct PostgreSQLArrayMonitorTests {
 
     @Test("a shard adopted while the monitor was disconnected leaves nothing stale in the mirror")
     func adoptedWhileDisconnected() throws {
-        let (url, standing) = try Self.array()
-        let recorder = MirrorRecorder()
-        let monitor = Self.monitor(url, standing, recorder)
+        let (url, _, recorder, monitor) = try Self.mirroring()
         defer { monitor.stop() }
-        #expect(Self.waitUntil { recorder.sessions == ["ghost": "d", "keep": "d", "own-x": "x"] }, "\(recorder.sessions)")
         // One transaction: the monitor's connection is cut, x adopts d, then deletes 'ghost' (it
         // commits long before the monitor reconnects).
         try ArrayFixtures.execute(url, """
@@ -102,11 +103,8 @@ struct PostgreSQLArrayMonitorTests {
 
     @Test("a shard adopted and taken back by its restarted node between two polls is read again, and so is every shard")
     func adoptedAndRetakenBetweenPolls() throws {
-        let (url, standing) = try Self.array()
-        let recorder = MirrorRecorder()
-        let monitor = Self.monitor(url, standing, recorder)
+        let (url, _, recorder, monitor) = try Self.mirroring()
         defer { monitor.stop() }
-        #expect(Self.waitUntil { recorder.sessions == ["ghost": "d", "keep": "d", "own-x": "x"] }, "\(recorder.sessions)")
         // One transaction, so no poll sees a step of it: x adopts d and deletes 'ghost', d restarts
         // (epoch + 2, holder d again, adopted_by cleared); no revision moves.
         try ArrayFixtures.execute(url, """
@@ -119,11 +117,8 @@ struct PostgreSQLArrayMonitorTests {
 
     @Test("a shard adopted while connected: the adopter is read again whole (adopted rows carry revision 0)")
     func adoptedWhileConnected() throws {
-        let (url, standing) = try Self.array()
-        let recorder = MirrorRecorder()
-        let monitor = Self.monitor(url, standing, recorder)
+        let (url, _, recorder, monitor) = try Self.mirroring()
         defer { monitor.stop() }
-        #expect(Self.waitUntil { recorder.sessions == ["ghost": "d", "keep": "d", "own-x": "x"] }, "\(recorder.sessions)")
         try ArrayFixtures.execute(url, """
             UPDATE shards SET holder = NULL, epoch = epoch + 1, adopted_by = 'x', lease_expires_at = NULL WHERE id = 'd';
             UPDATE sessions SET shard = 'x', revision = 0 WHERE shard = 'd';
@@ -133,11 +128,8 @@ struct PostgreSQLArrayMonitorTests {
 
     @Test("when this node's own shard is adopted, the mirror of the adopter shows what was this node's")
     func ownShardAdopted() throws {
-        let (url, standing) = try Self.array()
-        let recorder = MirrorRecorder()
-        let monitor = Self.monitor(url, standing, recorder)
+        let (url, standing, recorder, monitor) = try Self.mirroring()
         defer { monitor.stop() }
-        #expect(Self.waitUntil { recorder.sessions == ["ghost": "d", "keep": "d", "own-x": "x"] }, "\(recorder.sessions)")
         try ArrayFixtures.execute(url, """
             INSERT INTO sessions (id, shard, revision, sequence, client_address, client_type, state, created_at)
             VALUES ('was-mine', 'x', 0, 9, '10.1.1.9', 'firewall-client', 'active', 0);
