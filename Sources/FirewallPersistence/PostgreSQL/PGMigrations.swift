@@ -176,7 +176,7 @@ enum PGMigrations {
                 END $$;
                 """),
         Migration(
-            name: "0002_batch_row_check",
+            name: "0003_batch_row_check",
             sql: """
                 -- An upsert of a batch that found its row under another node's shard fails the whole
                 -- transaction before COMMIT, so nothing of the batch lands.
@@ -190,7 +190,7 @@ enum PGMigrations {
                 END $$;
                 """),
         Migration(
-            name: "0003_claims_lock_shard",
+            name: "0004_claims_lock_shard",
             sql: """
                 -- A claim holds its shard's row FOR KEY SHARE until its transaction ends: an adoption
                 -- of the shard (FOR UPDATE) either waits for the claim, and then moves it with the
@@ -232,7 +232,7 @@ enum PGMigrations {
                 END $$;
                 """),
         Migration(
-            name: "0004_claims_by_shard",
+            name: "0005_claims_by_shard",
             sql: """
                 -- Claims are found by shard when a node takes its shard (orphans go), when one is
                 -- given back, and when a shard is adopted.
