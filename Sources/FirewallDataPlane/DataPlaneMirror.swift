@@ -56,7 +56,16 @@ struct DataPlaneDelta: Sendable {
     init(_ changes: [StateChange], mirror: DataPlaneMirror) {
         var replying: [BindID: Bool] = [:]
         func replies(_ id: BindID) -> Bool { replying[id] ?? mirror.binds[id]?.bidirectional ?? false }
-        for change in changes {
+        // Changes the store already held (adopted binds) are the kernel's like any other.
+        // and binds handed over to another node leave the kernel like removed ones.
+        let flattened = changes.flatMap { change -> [StateChange] in
+            switch change {
+            case .alreadyStored(let stored): stored
+            case .bindsHandedOver(let ids): ids.map { .bindRemoved($0) }
+            default: [change]
+            }
+        }
+        for change in flattened {
             switch change {
             case .bindSaved(let bind):
                 var wanted = TableBind(bind)
@@ -81,7 +90,7 @@ struct DataPlaneDelta: Sendable {
                 filters[id] = .some(nil)
                 touched.formUnion(mirror.followers[id] ?? [])
             case .sessionSaved, .sessionRemoved, .bindCounters, .protocolSaved, .protocolRemoved, .rulesReplaced,
-                .metadataSaved:
+                .metadataSaved, .alreadyStored, .bindsHandedOver:
                 continue
             }
         }

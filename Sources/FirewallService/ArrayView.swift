@@ -1,3 +1,4 @@
+import FirewallPipeline
 import FirewallSessions
 
 /// The store actor's view of the rest of the array: the other nodes' sessions and binds mirrored
@@ -12,8 +13,12 @@ struct ArrayView: Sendable {
     var members: [String: ArrayMember] = [:]
     /// The shared-policy revision this node applies.
     var policyRevision: Int64 = 0
+    /// The ticket that makes the newest applied policy's changes here durable.
+    var policyTicket: CommitTicket = 0
     /// Why this node may not write any more: another node adopted its state.
     var fenced: String?
+    /// Client-chosen session ids being claimed and created here right now.
+    var claimingSessions: Set<String> = []
 
     /// Ids a change may need at most; with fewer left, writes wait for the next block.
     static let sequencesPerChange = 64

@@ -63,24 +63,48 @@ extension FirewallService {
     func createSession(_ request: NewSession, in array: any ArrayMembership) async throws(FirewallError) -> Session {
         while true {
             let id = try await store.prepareSession(request)
-            guard try await array.claimSession(id) else {
-                // A generated id that a client chose on another node: generate another.
-                if request.id == nil { continue }
-                throw FirewallError(.FWX_E_ALREADY_EXISTS, "a session with id '\(id)' exists")
-            }
-            var named = request
-            named.id = id
-            let claimed = named
-            let result: Durable<Session>
+            let created: Durable<Session>?
             do {
-                result = try await store.mutate { state, now, changes throws(FirewallError) in
-                    try state.createSession(claimed, now: now, changes: &changes)
-                }
+                created = try await claimAndCreateSession(id, request, in: array)
             } catch {
-                await array.releaseSession(id)
+                await store.settledSessionClaim(id)
                 throw error
             }
-            return try await durable(result)
+            await store.settledSessionClaim(id)
+            // A generated id that a client chose on another node: generate another.
+            guard let created else { continue }
+            return try await durable(created)
+        }
+    }
+
+    /// Claims `id` array-wide and creates the session under it; nil when another node holds a
+    /// generated id. A claim that was not used is given back, also when the claim itself failed:
+    /// its COMMIT may have landed before the answer was lost (the release removes only a claim
+    /// with no session row, and no other create of this id runs here meanwhile).
+    private func claimAndCreateSession(_ id: String, _ request: NewSession, in array: any ArrayMembership) async
+        throws(FirewallError) -> Durable<Session>?
+    {
+        let claimed: Bool
+        do {
+            claimed = try await array.claimSession(id)
+        } catch {
+            await array.releaseSession(id)
+            throw error
+        }
+        guard claimed else {
+            if request.id == nil { return nil }
+            throw FirewallError(.FWX_E_ALREADY_EXISTS, "a session with id '\(id)' exists")
+        }
+        var named = request
+        named.id = id
+        let claimedRequest = named
+        do {
+            return try await store.mutate { state, now, changes throws(FirewallError) in
+                try state.createSession(claimedRequest, now: now, changes: &changes)
+            }
+        } catch {
+            await array.releaseSession(id)
+            throw error
         }
     }
 
@@ -88,7 +112,15 @@ extension FirewallService {
         throws(FirewallError) -> Bind
     {
         let bindID = try await store.prepareBind(sessionID: sessionID, transport: transport, address: address)
-        if let holder = try await array.claimAddress(transport, address, bindID: bindID, sessionID: sessionID) {
+        let holder: BindReference?
+        do {
+            holder = try await array.claimAddress(transport, address, bindID: bindID, sessionID: sessionID)
+        } catch {
+            // The claim may have landed before its answer was lost; the bind id is this request's alone.
+            await array.releaseAddress(bindID: bindID)
+            throw error
+        }
+        if let holder {
             throw FirewallError(
                 .WSAEADDRINUSE,
                 "\(transport.rawValue) \(address) is already bound by bind \(holder.bindID) of session '\(holder.sessionID)'",
@@ -123,13 +155,13 @@ extension FirewallService {
                     return result.proposal
                 }
             })
+        // Applied here by this call or already by the monitor: either way, answered once this
+        // node's revocations are durable.
         let ticket = await store.applySharedPolicy(committed)
-        if let ticket {
-            do {
-                try await store.pipeline.waitApplied(ticket)
-            } catch {
-                throw FirewallError.unavailable(error)
-            }
+        do {
+            try await store.pipeline.waitApplied(ticket)
+        } catch {
+            throw FirewallError.unavailable(error)
         }
         guard let value = computed.withLock({ $0 }) else { throw FirewallError(.E_FAIL, "the policy change computed nothing") }
         return (value, committed.version)

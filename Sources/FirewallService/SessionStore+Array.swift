@@ -17,14 +17,17 @@ extension SessionStore {
     }
 
     /// Applies a newer shared policy (another node's change, or this node's once committed):
-    /// this node's binds the new rules deny are revoked. Returns the ticket of the changes.
+    /// this node's binds the new rules deny are revoked. Returns the ticket to wait for before
+    /// the policy's consequences here are durable: of these changes, or, when this revision was
+    /// applied already (the monitor may get there first), of the newest policy applied.
     @discardableResult
-    func applySharedPolicy(_ policy: SharedPolicy) -> CommitTicket? {
-        guard policy.revision > array.policyRevision else { return nil }
+    func applySharedPolicy(_ policy: SharedPolicy) -> CommitTicket {
+        guard policy.revision > array.policyRevision else { return array.policyTicket }
         var changes = ChangeSet()
         state.applySharedPolicy(policy, now: clock(), changes: &changes)
         array.policyRevision = policy.revision
-        return commit(changes)
+        array.policyTicket = commit(changes)
+        return array.policyTicket
     }
 
     /// Takes over an adopted shard's sessions and binds; ids come from `block` from now on (it is
@@ -58,13 +61,21 @@ extension SessionStore {
     func addSequenceBlock(_ block: Range<UInt64>) { state.addSequenceBlock(block) }
 
     /// Another node adopted this node's state: it is no longer served from here (the mirror of
-    /// the adopter's shard answers reads, writes are redirected there), timers stop, and every
-    /// write is refused with the reason.
+    /// the adopter's shard answers reads, writes are redirected there), timers stop, every write
+    /// is refused with the reason, and the binds leave this node's kernel (handed over: the store
+    /// writes nothing for them, the sinks after it drop them).
     func fence(_ reason: String) {
+        guard array.fenced == nil else { return }
         array.fenced = reason
         timerTask?.cancel()
         timerTask = nil
+        let handedOver = state.bindIDs.sorted()
         state.forget(sessionIDs: state.sessionIDs)
+        if !handedOver.isEmpty {
+            var changes = ChangeSet()
+            changes.changes.append(.bindsHandedOver(handedOver))
+            commit(changes)
+        }
     }
 
     // MARK: Requests of an array node
@@ -121,15 +132,22 @@ extension SessionStore {
     }
 
     /// Checks a new session before claiming its id array-wide; returns the id to claim (a
-    /// generated one when none was given).
+    /// generated one when none was given). Until `settledSessionClaim`, a second create of the
+    /// same id here is refused, so giving back a claim that was not used never gives back the
+    /// other create's.
     func prepareSession(_ request: NewSession) throws(FirewallError) -> String {
         try request.validate()
         try array.refuseWrites(sequencesLeft: state.sequencesLeft)
         guard let id = request.id else { return "s-\(state.reserveSequence())" }
-        if state.session(id) != nil || array.mirror.session(id) != nil {
+        if state.session(id) != nil || array.mirror.session(id) != nil || !array.claimingSessions.insert(id).inserted {
             throw FirewallError(.FWX_E_ALREADY_EXISTS, "a session with id '\(id)' exists")
         }
         return id
+    }
+
+    /// The create that claimed `id` is over (the session is in the state, or it was not created).
+    func settledSessionClaim(_ id: String) {
+        array.claimingSessions.remove(id)
     }
 
     /// Checks a new bind before claiming its address array-wide; returns the id it will have.

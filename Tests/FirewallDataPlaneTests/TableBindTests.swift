@@ -112,6 +112,23 @@ struct TableBindTests {
         #expect(counters.isEmpty, "counter flushes do not concern the kernel")
     }
 
+    @Test("binds the store already held (adopted ones) reach the kernel like saved binds")
+    func alreadyStoredBinds() {
+        let approved = Self.bind(state: .allowed)
+        let delta = DataPlaneDelta([.alreadyStored([.bindSaved(approved)])], mirror: DataPlaneMirror(binds: [:], filters: [:]))
+        let (_, added) = delta.operations(mirror: DataPlaneMirror(binds: [:], filters: [:]))
+        #expect(Set(Self.texts(added)) == ["bound4 203.0.113.10 . 17 . 5000", "drop4 203.0.113.10 . 17 . 5000", "open4 203.0.113.10 . 17 . 5000"])
+    }
+
+    @Test("binds handed over to another node (this node fenced) leave the kernel like removed binds")
+    func handedOverBinds() {
+        let approved = Self.bind(state: .allowed)
+        let mirror = DataPlaneMirror(binds: [approved.id: TableBind(approved)], filters: [:])
+        let (deleted, added) = DataPlaneDelta([.bindsHandedOver([approved.id])], mirror: mirror).operations(mirror: mirror)
+        #expect(Set(Self.texts(deleted)) == ["bound4 203.0.113.10 . 17 . 5000", "drop4 203.0.113.10 . 17 . 5000", "open4 203.0.113.10 . 17 . 5000"])
+        #expect(added.isEmpty)
+    }
+
     @Test("a bind new to the kernel starts its counted elements from its counters (an adopted or restored bind)")
     func startingCounters() {
         var known = Self.bind(state: .allowed)

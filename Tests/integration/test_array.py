@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from conftest import FTP, Server, assert_problem, wait_until
+from pgproxy import LossyProxy
 from postgres import postgres  # noqa: F401 (fixture)
 from test_events import EventReader
 
@@ -34,10 +35,10 @@ class Array:
         self.url = url
         self.nodes = {}
 
-    def start(self, name, **env):
+    def start(self, name, url=None, **env):
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        node = Server(["--listen", f"127.0.0.1:{port}", "--store", "postgres", "--postgres-url", self.url,
+        node = Server(["--listen", f"127.0.0.1:{port}", "--store", "postgres", "--postgres-url", url or self.url,
                        "--node-id", name, "--advertise-url", base, "--log-level", "info"]).start()
         node.name = name
         self.nodes[name] = node
@@ -219,6 +220,28 @@ def test_a_paused_owner_is_fenced_and_overwrites_nothing(array):
           f"{refused.status_code}, /readyz: {ready['detail'][:80]}")
 
 
+def test_an_adoption_whose_commit_lost_its_answer_is_served_once_reconnected(array):
+    """The adopter's COMMIT reaches PostgreSQL and commits, but its answer is lost (the proxy cuts
+    the connection): after reconnecting, the adopter finds the rows under its shard and serves them."""
+    proxy = LossyProxy(array.postgres.port)
+    a = array.start("a")
+    b = array.start("b", url=proxy.url())
+    allow_ftp(a)
+    assert post(a, "/sessions", {"id": "lost-answer", "clientAddress": "10.7.7.7"}).status_code == 201
+    bind = post(a, "/sessions/lost-answer/binds", {"protocol": "udp", "address": "203.0.113.60:5060"}).json()
+    assert post(a, "/sessions/lost-answer/retroactive-binds",
+                {"protocol": "udp", "address": "203.0.113.60:5060", "protocolGuid": FTP}).status_code == 200
+    proxy.lose_commit_answer_after(b"UPDATE sessions SET shard")
+    a.kill()
+    assert proxy.fired.wait(LEASE + 15), "no adoption was attempted"
+    assert array.postgres.psql("SELECT shard FROM sessions WHERE id = 'lost-answer'") == "b", "the adoption did not commit"
+    query = {"protocol": "udp", "direction": "inbound", "source": "198.51.100.7:20", "destination": "203.0.113.60:5060"}
+    wait_until(lambda: b.get(f"/sessions/lost-answer/binds/{bind['id']}").status_code == 200
+               and post(b, "/decisions", query).json().get("verdict") == "accept", timeout=10)
+    assert "answer lost, found committed" in b.log
+    proxy.close()
+
+
 def test_policy_change_on_one_node_revokes_a_bind_on_another_within_a_second(array):
     a, b, c = array.start("a"), array.start("b"), array.start("c")
     assert post(b, "/sessions", {"id": "alice", "clientAddress": "10.1.2.3"}).status_code == 201
@@ -298,6 +321,52 @@ def test_postgres_immediate_restart_twenty_times_under_load_loses_nothing_and_ha
     print(f"\ncrash-restarts: 20 immediate stops and restarts ({min(cycles):.2f}-{max(cycles):.2f} s each), "
           f"{len(acknowledged)} sessions and {len(approvals)} approvals acknowledged, 0 missing, "
           f"{sum(load.errors for load in loads)} client timeouts or resets, no node hung, no adoption")
+
+
+def hold_shards_locked(postgres, seconds, sql=""):
+    """Starts a psql session that runs `sql` and keeps the shards table locked (ACCESS EXCLUSIVE:
+    every read and write of it waits) for `seconds`, then commits; returns once the lock is held."""
+    import os
+    import subprocess
+    locker = subprocess.Popen(
+        [os.path.join(postgres.bin, "psql"), "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres", "-d", "postgres",
+         "-Atqc", f"BEGIN; LOCK TABLE shards IN ACCESS EXCLUSIVE MODE; {sql} SELECT pg_sleep({seconds}); COMMIT;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wait_until(lambda: postgres.psql(
+        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+        "WHERE c.relname = 'shards' AND l.mode = 'AccessExclusiveLock' AND l.granted") == "1", timeout=10)
+    return locker
+
+
+def test_a_policy_write_of_a_node_whose_shard_was_adopted_is_refused(array):
+    """A policy change is fenced like every other write. The shard is retired (as an adoption does)
+    while the shards table stays locked, so the node cannot have noticed when its request runs."""
+    a = array.start("a")
+    locker = hold_shards_locked(array.postgres, 2, "UPDATE shards SET holder = NULL, epoch = epoch + 1, adopted_by = 'z', "
+                                                   "adopted_at = clock_timestamp(), lease_expires_at = NULL WHERE id = 'a';")
+    response = post(a, "/rules", {"name": "late", "action": "allow", "protocols": [FTP], "users": ["All Users"]})
+    assert locker.wait(15) == 0, locker.stderr.read()
+    assert array.postgres.psql("SELECT count(*) FROM rules") == "0", "the retired node committed a policy change"
+    assert_problem(response, 503, "HRESULT_FROM_WIN32(ERROR_WRITE_FAULT)")
+    assert "fenced" in response.json()["detail"], response.text
+    wait_until(lambda: "array.fenced" in a.log, timeout=5)
+
+
+def test_a_store_connection_whose_first_fence_failed_keeps_working(array):
+    """The first fws_fence on a fresh store connection fails without breaking the connection (it
+    waits for the shards table past lock_timeout): the statement stays prepared, later batches work."""
+    a = array.start("a")
+    assert post(a, "/sessions", {"id": "before", "clientAddress": "10.3.3.3"}).status_code == 201
+    # Held for longer than a reconnect plus lock_timeout (a lease), so a fence on the fresh
+    # connection times out while it is held.
+    locker = hold_shards_locked(array.postgres, 2 * LEASE + 1)
+    killed = array.postgres.psql(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'fwsessiond-store-a'")
+    assert killed == "1"
+    assert locker.wait(15) == 0, locker.stderr.read()
+    wait_until(lambda: post(a, "/sessions", {"id": "after", "clientAddress": "10.3.3.4"}).status_code in (201, 409), timeout=10)
+    wait_until(lambda: array.postgres.psql("SELECT count(*) FROM sessions WHERE id = 'after'") == "1", timeout=10)
+    assert "42P05" not in a.log
 
 
 def test_if_match_race_across_nodes_has_exactly_one_winner(array):

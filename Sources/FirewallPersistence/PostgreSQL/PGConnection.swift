@@ -71,15 +71,27 @@ public final class PGConnection {
     private var prepared: Set<String> = []
     /// What this connection is for, in `application_name` (seen in `pg_stat_activity`).
     public let role: String
+    /// How long to wait for any answer to a statement before giving the connection up as broken:
+    /// the backstop for a server that stopped answering while its host still acknowledges TCP
+    /// (a hung or stopped server process). Longer than any `statement_timeout` in use.
+    public var resultTimeoutSeconds: Double
 
     /// Connects. `url` is a libpq URL or key=value string, possibly with several hosts and
     /// `target_session_attrs`; `options` are server settings for this session
-    /// (`idle_in_transaction_session_timeout`, `statement_timeout`).
-    public init(url: String, role: String, options: [String: String] = [:], connectTimeoutSeconds: Int = 2) throws(PostgreSQLError) {
+    /// (`idle_in_transaction_session_timeout`, `statement_timeout`). A peer that stops answering
+    /// at the TCP level (a dead host, a cut network) is noticed within about `deadPeerSeconds`
+    /// (TCP keepalives while waiting, `tcp_user_timeout` while sending).
+    public init(
+        url: String, role: String, options: [String: String] = [:], connectTimeoutSeconds: Int = 2, deadPeerSeconds: Double = 5,
+        resultTimeoutSeconds: Double = 30
+    ) throws(PostgreSQLError) {
         self.role = role
+        self.resultTimeoutSeconds = resultTimeoutSeconds
+        // Idle for this long, then two probes a second apart.
+        let keepaliveIdle = max(1, Int(deadPeerSeconds) - 2)
         var keywords = ["dbname", "application_name", "connect_timeout", "keepalives", "keepalives_idle",
                         "keepalives_interval", "keepalives_count", "tcp_user_timeout"]
-        var values = [url, role, String(connectTimeoutSeconds), "1", "5", "2", "2", "5000"]
+        var values = [url, role, String(connectTimeoutSeconds), "1", String(keepaliveIdle), "1", "2", String(Int(deadPeerSeconds * 1000))]
         if !options.isEmpty {
             keywords.append("options")
             values.append(options.sorted { $0.key < $1.key }.map { "-c \($0.key)=\($0.value)" }.joined(separator: " "))
@@ -114,55 +126,75 @@ public final class PGConnection {
     @discardableResult
     public func query(_ sql: String, _ parameters: [String?] = []) throws(PostgreSQLError) -> PGRows {
         let connection = try open()
-        let result = Self.withOptionalCStrings(parameters) { pointers in
-            PQexecParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+        let sent = Self.withOptionalCStrings(parameters) { pointers in
+            PQsendQueryParams(connection, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
         }
-        return try check(result, sql)
+        return try collect(sent, sql)
     }
 
     /// Runs SQL without parameters; several statements may be given (schema migrations).
     public func execute(_ sql: String) throws(PostgreSQLError) {
         let connection = try open()
-        _ = try check(PQexec(connection, sql), sql)
+        _ = try collect(PQsendQuery(connection, sql), sql)
     }
 
+    /// The results of what was just sent outside a pipeline: the last one's rows, or the first
+    /// error (the server skips the statements after it), once every result was read.
+    private func collect(_ sent: Int32, _ sql: String) throws(PostgreSQLError) -> PGRows {
+        guard sent == 1, let connection = handle else { throw unusable("cannot send statement") }
+        var rows = PGRows(rows: [], affected: 0)
+        var failure: PostgreSQLError?
+        while let result = try nextResult(connection) {
+            do {
+                rows = try check(result, sql)
+            } catch {
+                if failure == nil { failure = error }
+            }
+        }
+        if let failure { throw failure }
+        return rows
+    }
     /// Sends every statement in pipeline mode and reads their results after one sync: one round
     /// trip. The first failure is thrown; the server skips the statements after it. A pipeline
     /// that opened a transaction (BEGIN) and failed leaves it aborted: `rollbackIfNeeded()`.
+    ///
+    /// A statement the server prepared stays prepared on this connection whatever happens to the
+    /// rest of the pipeline (a prepared statement is not transactional), so each name is recorded
+    /// as soon as its own prepare result comes back: sending it again would fail with 42P05.
     @discardableResult
     public func pipeline(_ statements: [PGStatement]) throws(PostgreSQLError) -> [PGRows] {
         let connection = try open()
         guard PQenterPipelineMode(connection) == 1 else { throw brokenOrMessage("cannot enter pipeline mode") }
-        defer { PQexitPipelineMode(connection) }
-        var newlyPrepared: [String] = []
-        for statement in statements {
-            let sent: Int32
+        // (Unless a failure to send closed the connection.)
+        defer { if handle != nil { PQexitPipelineMode(connection) } }
+        // What was sent, in order: each entry yields its results, then a NULL.
+        var sent: [PipelineEntry] = []
+        for (index, statement) in statements.enumerated() {
+            let accepted: Int32
             if let name = statement.name {
-                if !prepared.contains(name) && !newlyPrepared.contains(name) {
+                if !prepared.contains(name) && !sent.contains(.prepare(name)) {
                     guard PQsendPrepare(connection, name, statement.sql, Int32(statement.parameters.count), nil) == 1 else {
-                        throw brokenOrMessage("cannot send statement")
+                        throw unusable("cannot send statement")
                     }
-                    newlyPrepared.append(name)
+                    sent.append(.prepare(name))
                 }
-                sent = Self.withOptionalCStrings(statement.parameters) { pointers in
+                accepted = Self.withOptionalCStrings(statement.parameters) { pointers in
                     PQsendQueryPrepared(connection, name, Int32(statement.parameters.count), pointers, nil, nil, 0)
                 }
             } else {
-                sent = Self.withOptionalCStrings(statement.parameters) { pointers in
+                accepted = Self.withOptionalCStrings(statement.parameters) { pointers in
                     PQsendQueryParams(connection, statement.sql, Int32(statement.parameters.count), nil, pointers, nil, nil, 0)
                 }
             }
-            guard sent == 1 else { throw brokenOrMessage("cannot send statement") }
+            guard accepted == 1 else { throw unusable("cannot send statement") }
+            sent.append(.statement(index))
         }
-        guard PQpipelineSync(connection) == 1 else { throw brokenOrMessage("cannot send pipeline sync") }
+        guard PQpipelineSync(connection) == 1 else { throw unusable("cannot send pipeline sync") }
         var results: [PGRows] = []
         var failure: PostgreSQLError?
-        var preparesLeft = newlyPrepared.count
-        var statementIndex = 0
-        // Results come in order: each prepare and each statement ends with a NULL, the sync with
-        // PGRES_PIPELINE_SYNC.
+        var entry = 0
         while true {
-            guard let result = PQgetResult(connection) else {
+            guard let result = try nextResult(connection) else {
                 if PQstatus(connection) != CONNECTION_OK { throw brokenOrMessage("connection lost") }
                 continue
             }
@@ -171,40 +203,42 @@ public final class PGConnection {
                 PQclear(result)
                 break
             }
-            let isPrepare = preparesLeft > 0 && status == PGRES_COMMAND_OK && PQcmdStatus(result).map({ $0.pointee == 0 }) == true
+            let current = entry < sent.count ? sent[entry] : .statement(statements.count)
+            let context = if case .statement(let index) = current, index < statements.count { statements[index].sql } else { "pipeline" }
             if status == PGRES_PIPELINE_ABORTED {
+                // Skipped after an earlier failure: a prepare skipped here did not happen.
                 PQclear(result)
             } else if status == PGRES_FATAL_ERROR || status == PGRES_BAD_RESPONSE || status == PGRES_NONFATAL_ERROR {
-                let context = statementIndex < statements.count ? statements[statementIndex].sql : "pipeline"
                 do {
                     _ = try check(result, context)
                 } catch {
                     if failure == nil { failure = error }
                 }
-            } else if isPrepare {
-                preparesLeft -= 1
+            } else if case .prepare(let name) = current {
                 PQclear(result)
-                // A prepare's NULL terminator follows; it is not a statement's.
-                _ = PQgetResult(connection)
-                continue
+                prepared.insert(name)
             } else {
-                let context = statementIndex < statements.count ? statements[statementIndex].sql : "pipeline"
                 results.append(try check(result, context))
             }
-            // The NULL that ends this statement's results.
-            while let extra = PQgetResult(connection) { PQclear(extra) }
-            statementIndex += 1
+            // The NULL that ends this entry's results.
+            while let extra = try nextResult(connection) { PQclear(extra) }
+            entry += 1
         }
         if let failure { throw failure }
-        for name in newlyPrepared { prepared.insert(name) }
         return results
+    }
+
+    /// One thing sent in a pipeline whose results come back in order.
+    private enum PipelineEntry: Equatable {
+        case prepare(String)
+        case statement(Int)
     }
 
     /// Ends an aborted or open transaction left by a failed pipeline (nothing if none is open).
     public func rollbackIfNeeded() {
         guard let handle, PQstatus(handle) == CONNECTION_OK else { return }
         let status = PQtransactionStatus(handle)
-        if status == PQTRANS_INTRANS || status == PQTRANS_INERROR { PQclear(PQexec(handle, "ROLLBACK")) }
+        if status == PQTRANS_INTRANS || status == PQTRANS_INERROR { try? execute("ROLLBACK") }
     }
 
     /// Waits up to `seconds` for notifications (after `LISTEN`) and returns their payloads.
@@ -229,6 +263,30 @@ public final class PGConnection {
     }
 
     // MARK: The one place libpq results become Swift values or errors
+
+    /// The next result, as `PQgetResult` gives it, without blocking in libpq: the socket is
+    /// waited on here, and a connection that brings no data for `resultTimeoutSeconds` is closed
+    /// and reported broken instead of hanging its thread.
+    private func nextResult(_ connection: OpaquePointer) throws(PostgreSQLError) -> OpaquePointer? {
+        var deadline = Self.monotonicSeconds() + resultTimeoutSeconds
+        while PQisBusy(connection) == 1 {
+            let left = deadline - Self.monotonicSeconds()
+            guard left > 0 else { throw unusable("PostgreSQL did not answer within \(Int(resultTimeoutSeconds)) s") }
+            let ready = fws_pq_wait_readable(connection, Int32(min(left, 3600) * 1000))
+            guard ready >= 0 else { throw unusable("waiting on the socket failed") }
+            guard ready > 0 else { continue }
+            guard PQconsumeInput(connection) == 1 else { throw brokenOrMessage("connection lost") }
+            // Something arrived: the server is answering.
+            deadline = Self.monotonicSeconds() + resultTimeoutSeconds
+        }
+        return PQgetResult(connection)
+    }
+
+    private static func monotonicSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
 
     private func open() throws(PostgreSQLError) -> OpaquePointer {
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
@@ -269,6 +327,15 @@ public final class PGConnection {
             throw PostgreSQLError(
                 sqlState: state, message: message.isEmpty ? "statement failed: \(sql.prefix(60))" : message, connectionBroken: lost)
         }
+    }
+
+    /// A failure to send: whatever libpq queued is not in a state worth recovering from, so the
+    /// connection is closed and reported broken (the next user reconnects).
+    private func unusable(_ what: String) -> PostgreSQLError {
+        var error = brokenOrMessage(what)
+        error.connectionBroken = true
+        close()
+        return error
     }
 
     private func brokenOrMessage(_ what: String) -> PostgreSQLError {

@@ -184,12 +184,85 @@ enum PGMigrations {
                 ALTER TABLE binds ADD COLUMN last_active_at double precision;
                 ALTER TABLE sessions ADD COLUMN expires_at double precision;
                 """),
+        Migration(
+            name: "0003_batch_row_check",
+            sql: """
+                -- An upsert of a batch that found its row under another node's shard fails the whole
+                -- transaction before COMMIT, so nothing of the batch lands.
+                CREATE FUNCTION fws_expect_row(p_count bigint, p_kind text, p_key text)
+                RETURNS void LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF p_count <> 1 THEN
+                        RAISE EXCEPTION '% % belongs to another node''s shard; nothing of the batch was written', p_kind, p_key
+                            USING ERRCODE = 'FWS02';
+                    END IF;
+                END $$;
+                """),
+        Migration(
+            name: "0004_claims_lock_shard",
+            sql: """
+                -- A claim holds its shard's row FOR KEY SHARE until its transaction ends: an adoption
+                -- of the shard (FOR UPDATE) either waits for the claim, and then moves it with the
+                -- others, or goes first, and then the claim finds the shard retired (FWS01) instead
+                -- of inserting a claim under it after the others moved. fws_fence updates no key
+                -- column, so the shard's own batches do not wait for claims.
+                CREATE OR REPLACE FUNCTION fws_claim_session(p_id text, p_shard text, p_holder text, p_epoch bigint)
+                RETURNS text LANGUAGE plpgsql AS $$
+                DECLARE owner text;
+                BEGIN
+                    PERFORM 1 FROM shards WHERE id = p_shard AND holder = p_holder AND epoch = p_epoch FOR KEY SHARE;
+                    IF NOT FOUND THEN
+                        RAISE EXCEPTION 'shard % is no longer held by % at epoch %', p_shard, p_holder, p_epoch
+                            USING ERRCODE = 'FWS01';
+                    END IF;
+                    INSERT INTO session_claims (id, shard) VALUES (p_id, p_shard) ON CONFLICT (id) DO NOTHING;
+                    IF FOUND THEN RETURN NULL; END IF;
+                    SELECT shard INTO owner FROM session_claims WHERE id = p_id;
+                    RETURN coalesce(owner, '?');
+                END $$;
+
+                CREATE OR REPLACE FUNCTION fws_claim_address(p_protocol text, p_family integer, p_port integer, p_address text,
+                    p_wildcard boolean, p_bind bigint, p_session text, p_shard text, p_holder text, p_epoch bigint)
+                RETURNS TABLE (holder_bind bigint, holder_session text) LANGUAGE plpgsql AS $$
+                BEGIN
+                    PERFORM 1 FROM shards WHERE id = p_shard AND holder = p_holder AND epoch = p_epoch FOR KEY SHARE;
+                    IF NOT FOUND THEN
+                        RAISE EXCEPTION 'shard % is no longer held by % at epoch %', p_shard, p_holder, p_epoch
+                            USING ERRCODE = 'FWS01';
+                    END IF;
+                    PERFORM pg_advisory_xact_lock(hashtext(p_protocol || '/' || p_family || '/' || p_port));
+                    RETURN QUERY SELECT c.bind_id, c.session_id FROM address_claims c
+                        WHERE c.protocol = p_protocol AND c.family = p_family AND c.port = p_port
+                          AND (p_wildcard OR c.wildcard OR c.address = p_address)
+                        LIMIT 1;
+                    IF FOUND THEN RETURN; END IF;
+                    INSERT INTO address_claims (protocol, family, port, address, wildcard, bind_id, session_id, shard)
+                        VALUES (p_protocol, p_family, p_port, p_address, p_wildcard, p_bind, p_session, p_shard);
+                END $$;
+                """),
+        Migration(
+            name: "0005_claims_by_shard",
+            sql: """
+                -- Claims are found by shard when a node takes its shard (orphans go), when one is
+                -- given back, and when a shard is adopted.
+                CREATE INDEX session_claims_by_shard ON session_claims (shard);
+                CREATE INDEX address_claims_by_shard ON address_claims (shard);
+                """),
     ]
 
     /// Brings the database to this build's schema, or refuses with a message an operator can act on.
     static func migrate(_ connection: PGConnection) throws(PostgreSQLError) {
         try connection.execute("BEGIN")
         do throws(PostgreSQLError) {
+            // Text is sent and stored as UTF-8: a database in another encoding would refuse some
+            // value one day, and that batch would be retried forever.
+            let encoding = try connection.query("SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()").scalar
+            guard encoding == "UTF8" else {
+                throw PostgreSQLError(message: """
+                    the database uses encoding \(encoding ?? "?"); fwsessiond needs a UTF8 database \
+                    (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)
+                    """)
+            }
             // One node migrates at a time; the others wait here and then find nothing to do.
             try connection.query("SELECT pg_advisory_xact_lock(4242001)")
             try connection.execute(

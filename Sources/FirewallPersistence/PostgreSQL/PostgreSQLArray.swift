@@ -28,8 +28,14 @@ public struct PostgreSQLArraySettings: Sendable, Equatable {
 
     var leaseMilliseconds: String { String(Int(leaseSeconds * 1000)) }
 
+    /// How long an adoption's transaction may take (moving a shard of 300,000 binds took 10-14 s
+    /// on a loaded test machine): a minute, or twenty leases if that is more.
+    var adoptionTimeoutSeconds: Double { max(60, leaseSeconds * 20) }
+
     /// A connection for one role, with the session settings that keep a stalled node from holding
     /// locks: a transaction left open (a paused process) is ended by the server within a lease.
+    /// A dead peer is noticed within about a lease (TCP keepalives, `tcp_user_timeout`), and a
+    /// server that stops answering a statement well past `statement_timeout` is given up.
     func connect(_ role: String) throws(PostgreSQLError) -> PGConnection {
         try PGConnection(
             url: url, role: "fwsessiond-\(role)-\(nodeID)",
@@ -38,7 +44,9 @@ public struct PostgreSQLArraySettings: Sendable, Equatable {
                 "statement_timeout": String(Int(leaseSeconds * 2000)),
                 "lock_timeout": leaseMilliseconds,
                 "client_min_messages": "warning",
-            ])
+                "client_encoding": "UTF8",
+            ],
+            deadPeerSeconds: leaseSeconds, resultTimeoutSeconds: leaseSeconds * 3)
     }
 }
 
@@ -96,7 +104,9 @@ enum ArraySQL {
 
     /// Takes this node's shard at a new epoch. A shard still leased by a live process with the
     /// same node id is waited for (a restart after a crash) and, if it stays live, refused (two
-    /// processes with one node id).
+    /// processes with one node id). Claims of the shard without their session or bind (claimed,
+    /// then the process died before the batch was written) go in the same transaction: nothing
+    /// else would ever remove them.
     static func acquireShard(_ connection: PGConnection, _ settings: PostgreSQLArraySettings) throws(PostgreSQLError) -> Int64 {
         let deadline = monotonicSeconds() + settings.leaseSeconds * 2 + 1
         while true {
@@ -127,6 +137,12 @@ enum ArraySQL {
                         advertise_url = $2, schema_version = $3, adopted_by = NULL, adopted_at = NULL
                     WHERE id = $1 RETURNING epoch
                     """, [settings.nodeID, settings.advertiseURL, String(PGMigrations.version), settings.leaseMilliseconds]),
+                PGStatement(
+                    "DELETE FROM session_claims c WHERE shard = $1 AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = c.id)",
+                    [settings.nodeID]),
+                PGStatement(
+                    "DELETE FROM address_claims c WHERE shard = $1 AND NOT EXISTS (SELECT 1 FROM binds b WHERE b.id = c.bind_id)",
+                    [settings.nodeID]),
                 PGStatement("COMMIT"),
             ])[0].scalar
             guard let epoch = epoch.flatMap({ Int64($0) }) else { throw PostgreSQLError(message: "could not take shard \(settings.nodeID)") }
@@ -210,56 +226,109 @@ enum ArraySQL {
         }
     }
 
+    /// A shard this node adopted: its rows (now under this node's shard) and a fresh id block.
+    struct Adoption: Sendable {
+        var shard: String
+        var holder: String
+        var rows: ShardRows
+        var block: Range<UInt64>
+    }
+
+    /// How an adoption ended.
+    enum AdoptionOutcome: Sendable {
+        /// Committed: the rows are this node's.
+        case committed(Adoption)
+        /// The connection broke while the COMMIT was in flight: whether the rows moved is found
+        /// out on the next connection (`adoptionCommitted`).
+        case unknown(Adoption, PostgreSQLError)
+    }
+
     /// Adopts one shard whose lease ran out, if there is one: it is retired at a new epoch (so
     /// its old holder's writes fail from now on), its sessions, binds and claims move to this
     /// node's shard, orphan claims (a node that died between claiming and committing) go, and a
-    /// fresh id block is taken, above every id the adopted shard ever used. One transaction,
-    /// fenced by this node's own epoch.
+    /// fresh id block is taken, above every id the adopted shard ever used. One transaction.
+    ///
+    /// It holds this node's own shard row only FOR KEY SHARE (at this node's epoch: a fenced node
+    /// adopts nothing): nobody adopts this node meanwhile, and this node's store, whose fence is a
+    /// non-key update, goes on writing and renewing the lease however long the adoption takes.
+    /// So the moved rows cannot take this shard's revision (that would need its row lock to the
+    /// end): they get revision 0, and other nodes re-read this shard whole when they see the
+    /// adoption (the adopted shard's epoch moved; `PostgreSQLArrayMonitor`). A large shard takes
+    /// seconds to move, so the transaction has a timeout of its own (`adoptionTimeoutSeconds`).
+    /// The COMMIT is a round trip of its own, so a COMMIT whose answer was lost still leaves the
+    /// rows in hand (`.unknown`).
     static func adoptExpired(_ connection: PGConnection, _ settings: PostgreSQLArraySettings, epoch: Int64, blockSize: UInt64)
-        throws(PostgreSQLError) -> (shard: String, holder: String, rows: ShardRows, block: Range<UInt64>)?
+        throws(PostgreSQLError) -> AdoptionOutcome?
     {
         let me = settings.nodeID
+        let timeout = String(Int(settings.adoptionTimeoutSeconds * 1000))
+        let resultTimeout = connection.resultTimeoutSeconds
+        connection.resultTimeoutSeconds = settings.adoptionTimeoutSeconds + settings.leaseSeconds
+        defer { connection.resultTimeoutSeconds = resultTimeout }
         let found = try connection.pipeline([
             PGStatement("BEGIN"),
+            PGStatement("SELECT set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)",
+                        [timeout, String(Int(settings.leaseSeconds * 2000))]),
+            PGStatement("SELECT 1 FROM shards WHERE id = $1 AND holder = $1 AND epoch = $2 FOR KEY SHARE", [me, String(epoch)]),
             PGStatement("""
                 SELECT id, holder FROM shards
                 WHERE id <> $1 AND holder IS NOT NULL AND lease_expires_at < clock_timestamp()
                 ORDER BY lease_expires_at LIMIT 1 FOR UPDATE SKIP LOCKED
                 """, [me]),
         ])
-        guard let row = found[1].rows.first, let shard = row[0], let holder = row[1] else {
+        guard !found[2].rows.isEmpty else {
+            try connection.execute("ROLLBACK")
+            throw PostgreSQLError(sqlState: PostgreSQLError.fencedState, message: "shard \(me) is no longer held by \(me) at epoch \(epoch)")
+        }
+        guard let row = found[3].rows.first, let shard = row[0], let holder = row[1] else {
             try connection.execute("ROLLBACK")
             return nil
         }
         let results = try connection.pipeline([
-            PGStatement("SELECT fws_fence($1, $1, $2, $3)", [me, String(epoch), settings.leaseMilliseconds]),
             PGStatement("""
                 UPDATE shards SET holder = NULL, epoch = epoch + 1, adopted_by = $2, adopted_at = clock_timestamp(), lease_expires_at = NULL
                 WHERE id = $1
                 """, [shard, me]),
-            PGStatement("""
-                UPDATE sessions SET shard = $2, revision = (SELECT revision FROM shards WHERE id = $2) WHERE shard = $1
-                RETURNING \(PGRowCoding.sessionColumns)
-                """, [shard, me]),
-            PGStatement("""
-                UPDATE binds SET shard = $2, revision = (SELECT revision FROM shards WHERE id = $2) WHERE shard = $1
-                RETURNING \(PGRowCoding.bindColumns)
-                """, [shard, me]),
+            PGStatement("UPDATE sessions SET shard = $2, revision = 0 WHERE shard = $1 RETURNING \(PGRowCoding.sessionColumns)", [shard, me]),
+            PGStatement("UPDATE binds SET shard = $2, revision = 0 WHERE shard = $1 RETURNING \(PGRowCoding.bindColumns)", [shard, me]),
             PGStatement("DELETE FROM session_claims c WHERE shard = $1 AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = c.id)", [shard]),
             PGStatement("UPDATE session_claims SET shard = $2 WHERE shard = $1", [shard, me]),
             PGStatement("DELETE FROM address_claims c WHERE shard = $1 AND NOT EXISTS (SELECT 1 FROM binds b WHERE b.id = c.bind_id)", [shard]),
             PGStatement("UPDATE address_claims SET shard = $2 WHERE shard = $1", [shard, me]),
             PGStatement("DELETE FROM removals WHERE shard = $1", [shard]),
             PGStatement("UPDATE id_blocks SET next_block = next_block + 1 WHERE id = 1 RETURNING next_block - 1"),
-            PGStatement("COMMIT"),
         ])
-        guard let blockNumber = results[9].scalar.flatMap({ UInt64($0) }) else { throw PostgreSQLError(message: "no id block row") }
-        return try decoding { () throws(PersistenceError) in
+        guard let blockNumber = results[8].scalar.flatMap({ UInt64($0) }) else { throw PostgreSQLError(message: "no id block row") }
+        let adoption = try decoding { () throws(PersistenceError) in
             var rows = ShardRows()
-            rows.sessions = try results[2].rows.map(PGRowCoding.session)
-            rows.binds = try results[3].rows.map(PGRowCoding.bind).sorted { $0.id < $1.id }
-            return (shard, holder, rows, (blockNumber * blockSize)..<((blockNumber + 1) * blockSize))
+            rows.sessions = try results[1].rows.map(PGRowCoding.session)
+            rows.binds = try results[2].rows.map(PGRowCoding.bind).sorted { $0.id < $1.id }
+            return Adoption(shard: shard, holder: holder, rows: rows, block: (blockNumber * blockSize)..<((blockNumber + 1) * blockSize))
         }
+        do {
+            try connection.pipeline([PGStatement("COMMIT")])
+        } catch {
+            if error.connectionBroken { return .unknown(adoption, error) }
+            throw error
+        }
+        return .committed(adoption)
+    }
+
+    /// Whether an adoption whose COMMIT lost its answer committed after all: its rows are under
+    /// this node's shard (only this node moves them away from there, and it never had them).
+    /// An adoption of an empty shard has nothing to serve either way: false.
+    static func adoptionCommitted(_ connection: PGConnection, _ settings: PostgreSQLArraySettings, _ adoption: Adoption)
+        throws(PostgreSQLError) -> Bool
+    {
+        let probe: PGStatement
+        if let session = adoption.rows.sessions.first {
+            probe = PGStatement("SELECT shard FROM sessions WHERE id = $1", [session.id])
+        } else if let bind = adoption.rows.binds.first {
+            probe = PGStatement("SELECT shard FROM binds WHERE id = $1", [String(bind.id.rawValue)])
+        } else {
+            return false
+        }
+        return try connection.query(probe.sql, probe.parameters).scalar == settings.nodeID
     }
 
     /// Who holds this node's shard now, for the message of a fenced node.

@@ -98,19 +98,30 @@ public final class PostgreSQLArrayClient: Sendable {
     /// version), the difference is written with the version and revision moved, every node is
     /// notified, and COMMIT. Returns the committed policy; nothing is written when `compute`
     /// refuses or a row the change would delete is still used by another node's allowed bind.
+    ///
+    /// Fenced like every write of the node: the transaction holds this node's shard row (FOR KEY
+    /// SHARE, so no adoption of it commits meanwhile) and fails with FWS01 when the node no
+    /// longer holds its shard at its epoch.
     public func changePolicy(
         appliedRevision: @escaping @Sendable () -> Int64,
         catchUp: @escaping @Sendable (SharedPolicy) -> Void,
         compute: @escaping @Sendable () -> Result<PolicyProposal, FirewallError>
     ) async -> Result<SharedPolicy, PolicyChangeFailure> {
-        let shard = settings.nodeID
+        let (shard, epoch, standing, settings) = (settings.nodeID, standing.epoch, standing, settings)
         do {
             return try await policy.run { connection throws(PostgreSQLError) -> Result<SharedPolicy, PolicyChangeFailure> in
                 let locked = try connection.pipeline([
                     PGStatement("BEGIN"),
+                    PGStatement("SELECT 1 FROM shards WHERE id = $1 AND holder = $1 AND epoch = $2 FOR KEY SHARE", [shard, String(epoch)]),
                     PGStatement("SELECT revision FROM policy WHERE id = 1 FOR UPDATE"),
                 ])
-                let revision = Int64(locked[1].scalar ?? "0") ?? 0
+                guard !locked[1].rows.isEmpty else {
+                    connection.rollbackIfNeeded()
+                    standing.fence(ArraySQL.fencedReason(connection, settings, epoch: epoch))
+                    throw PostgreSQLError(
+                        sqlState: PostgreSQLError.fencedState, message: "shard \(shard) is no longer held by \(shard) at epoch \(epoch)")
+                }
+                let revision = Int64(locked[2].scalar ?? "0") ?? 0
                 if revision > appliedRevision() { catchUp(try ArraySQL.loadPolicy(connection, inTransaction: true)) }
                 let proposal: PolicyProposal
                 switch compute() {

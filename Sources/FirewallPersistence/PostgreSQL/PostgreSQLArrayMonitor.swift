@@ -48,10 +48,16 @@ public final class PostgreSQLArrayMonitor: @unchecked Sendable {
     private let exited = ConditionLock()
     private var hasExited = false
     private var connection: PGConnection?
-    /// The revision each mirrored shard is complete through.
+    /// The revision each mirrored shard is complete through, on this connection.
     private var seen: [String: Int64] = [:]
+    /// The epoch of every shard at the last poll on this connection.
+    private var epochs: [String: Int64] = [:]
+    /// Shards handed to the delegate's mirror (across reconnects: what it may still hold).
+    private var mirrored: Set<String> = []
     private var lastMembers: [ArrayMember] = []
     private var reportedFence = false
+    /// An adoption whose COMMIT lost its answer, settled on the next connection.
+    private var unsettledAdoption: ArraySQL.Adoption?
 
     /// Creates the monitor; nothing runs until `start`.
     public init(settings: PostgreSQLArraySettings, standing: ArrayStanding, delegate: any ArrayMonitorDelegate, logger: Logger) {
@@ -101,8 +107,11 @@ public final class PostgreSQLArrayMonitor: @unchecked Sendable {
         let fresh = try settings.connect("monitor")
         try fresh.execute("LISTEN \(ArraySQL.policyChannel)")
         connection = fresh
-        // Removal records may have been pruned while away: mirrors start over from full shards.
+        // Removal records may have been pruned, shards adopted and re-taken while away: every
+        // mirror is read again whole (replacing what it held), and one of a shard nobody holds
+        // any more is forgotten.
         seen = [:]
+        epochs = [:]
         standing.monitor(connectedAt: ArraySQL.monotonicSeconds(), error: nil)
         logger.info("array.monitor connected", metadata: ["node": "\(settings.nodeID)"])
         return fresh
@@ -112,6 +121,7 @@ public final class PostgreSQLArrayMonitor: @unchecked Sendable {
         try followPolicy(connection)
         let members = try ArraySQL.members(connection)
         try checkOwnShard(connection, members)
+        try settleAdoption(connection)
         try followMirrors(connection, members)
         if delegate.needsSequenceBlock {
             delegate.addSequenceBlock(try ArraySQL.allocateBlock(connection, size: settings.idBlockSize))
@@ -142,17 +152,89 @@ public final class PostgreSQLArrayMonitor: @unchecked Sendable {
             lastMembers = current
             delegate.membersChanged(current)
         }
-        for (member, _, revision) in members where member.shard != settings.nodeID {
-            if member.holder == nil {
-                if seen.removeValue(forKey: member.shard) != nil { delegate.forgetShard(member.shard) }
+        // This node's own shard counts too: once it is adopted (this node fenced), the mirror
+        // of the adopter must show what was this node's.
+        noteEpochs(members)
+        let others = members.filter { $0.member.shard != settings.nodeID }
+        for (member, _, revision) in others {
+            guard member.holder != nil else {
+                // Adopted: its rows live on under the adopter's shard.
+                seen[member.shard] = nil
+                if mirrored.remove(member.shard) != nil { delegate.forgetShard(member.shard) }
                 continue
             }
             let known = seen[member.shard]
             guard known.map({ revision > $0 }) ?? true else { continue }
             let loaded = try ArraySQL.loadShard(connection, member.shard, after: known)
             delegate.mirror(shard: member.shard, rows: loaded.rows, replacing: known == nil)
+            mirrored.insert(member.shard)
             seen[member.shard] = loaded.through
         }
+        let listed = Set(others.map(\.member.shard))
+        for shard in mirrored.subtracting(listed) {
+            mirrored.remove(shard)
+            delegate.forgetShard(shard)
+        }
+    }
+
+    /// Marks for a whole re-read the shards whose rows moved since the last poll. A shard whose
+    /// epoch moved changed hands (restarted, adopted, or both between two polls): it is read
+    /// again whole. When it was adopted, its rows went to the adopter with revision 0 (see
+    /// `ArraySQL.adoptExpired`), which an incremental read of the adopter never returns: the
+    /// adopter is read again whole too, or every shard when it is not known who adopted (the
+    /// adopted node restarted since, which clears it).
+    private func noteEpochs(_ members: [(member: ArrayMember, epoch: Int64, revision: Int64)]) {
+        let firstPoll = epochs.isEmpty
+        var rereadAll = false
+        for (member, epoch, _) in members {
+            let previous = epochs.updateValue(epoch, forKey: member.shard)
+            let adopter = member.holder == nil ? member.adoptedBy : nil
+            if let previous {
+                guard previous != epoch else { continue }
+                seen[member.shard] = nil
+                guard member.holder == nil || epoch - previous > 1 else { continue }
+                if let adopter {
+                    seen[adopter] = nil
+                } else {
+                    rereadAll = true
+                }
+            } else if !firstPoll, let adopter {
+                // A shard adopted before this node ever saw it.
+                seen[adopter] = nil
+            }
+        }
+        if rereadAll { seen = [:] }
+    }
+
+    /// Settles an adoption whose COMMIT lost its answer: when its rows are under this node's
+    /// shard, it committed, and they are taken over now; else nothing happened.
+    private func settleAdoption(_ connection: PGConnection) throws(PostgreSQLError) {
+        guard let adoption = unsettledAdoption else { return }
+        guard !standing.isFenced else {
+            unsettledAdoption = nil
+            return
+        }
+        let committed = try ArraySQL.adoptionCommitted(connection, settings, adoption)
+        unsettledAdoption = nil
+        guard committed else {
+            logger.warning("array.adoption did not commit", metadata: ["shard": "\(adoption.shard)"])
+            return
+        }
+        took(adoption, milliseconds: nil)
+    }
+
+    private func took(_ adoption: ArraySQL.Adoption, milliseconds: Int?) {
+        seen[adoption.shard] = nil
+        if mirrored.remove(adoption.shard) != nil { delegate.forgetShard(adoption.shard) }
+        delegate.adopted(shard: adoption.shard, from: adoption.holder, rows: adoption.rows, block: adoption.block)
+        logger.notice(
+            "array.adopted",
+            metadata: [
+                "shard": "\(adoption.shard)", "from": "\(adoption.holder)", "sessions": "\(adoption.rows.sessions.count)",
+                "binds": "\(adoption.rows.binds.count)",
+                "ms": "\(milliseconds.map(String.init) ?? "?")",
+                "commit": "\(milliseconds == nil ? "answer lost, found committed" : "answered")",
+            ])
     }
 
     private func adoptIfDue(_ connection: PGConnection, _ members: [(member: ArrayMember, epoch: Int64, revision: Int64)]) throws(PostgreSQLError) {
@@ -161,17 +243,14 @@ public final class PostgreSQLArrayMonitor: @unchecked Sendable {
             let connectedFor = standing.connectedSeconds(now: ArraySQL.monotonicSeconds()), connectedFor >= settings.leaseSeconds
         else { return }
         let started = ArraySQL.monotonicSeconds()
-        guard let adopted = try ArraySQL.adoptExpired(connection, settings, epoch: standing.epoch, blockSize: settings.idBlockSize) else {
+        switch try ArraySQL.adoptExpired(connection, settings, epoch: standing.epoch, blockSize: settings.idBlockSize) {
+        case nil:
             return
+        case .committed(let adoption):
+            took(adoption, milliseconds: Int((ArraySQL.monotonicSeconds() - started) * 1000))
+        case .unknown(let adoption, let error):
+            unsettledAdoption = adoption
+            throw error
         }
-        seen[adopted.shard] = nil
-        delegate.adopted(shard: adopted.shard, from: adopted.holder, rows: adopted.rows, block: adopted.block)
-        logger.notice(
-            "array.adopted",
-            metadata: [
-                "shard": "\(adopted.shard)", "from": "\(adopted.holder)", "sessions": "\(adopted.rows.sessions.count)",
-                "binds": "\(adopted.rows.binds.count)",
-                "ms": "\(Int((ArraySQL.monotonicSeconds() - started) * 1000))",
-            ])
     }
 }

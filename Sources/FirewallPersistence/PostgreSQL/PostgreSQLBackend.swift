@@ -21,6 +21,8 @@ public final class PostgreSQLBackend: PersistenceBackend {
     public let standing: ArrayStanding
     let box: Mutex<ConnectionBox>
     private let loaded = Mutex<SharedPolicy?>(nil)
+    /// Renews the lease until the store thread starts (`start(from:)`).
+    private let keeper: LeaseKeeper
 
     /// Statements per pipeline round trip (a bounded pipeline cannot fill both socket buffers).
     static let statementsPerRoundTrip = 500
@@ -28,10 +30,13 @@ public final class PostgreSQLBackend: PersistenceBackend {
     public var name: String { "store" }
 
     /// Connects, brings the schema up to date (or refuses another version), and takes this
-    /// node's shard at a new epoch.
+    /// node's shard at a new epoch. From then on the lease is renewed: by a keeper thread of its
+    /// own until the store thread starts (loading the shard, building the state and loading the
+    /// data plane may outlast a lease), then by the store thread.
     public init(settings: PostgreSQLArraySettings) throws(PersistenceError) {
         self.settings = settings
-        standing = ArrayStanding()
+        let standing = ArrayStanding()
+        self.standing = standing
         do throws(PostgreSQLError) {
             let connection = try settings.connect("store")
             try PGMigrations.migrate(connection)
@@ -41,6 +46,14 @@ public final class PostgreSQLBackend: PersistenceBackend {
         } catch {
             throw PersistenceError("PostgreSQL: \(error.message)")
         }
+        keeper = LeaseKeeper(settings: settings, standing: standing)
+    }
+
+    deinit { keeper.stop() }
+
+    /// The store thread takes over renewing the lease.
+    public func start(from state: PersistedState) throws(SinkError) {
+        keeper.stop()
     }
 
     /// This node's sessions and binds, and the shared policy.
@@ -65,13 +78,19 @@ public final class PostgreSQLBackend: PersistenceBackend {
         }
     }
 
-    /// One fenced transaction per batch.
+    /// One fenced transaction per batch. Once fenced, nothing is written any more; the batch that
+    /// hands this node's binds over (`SessionStore.fence`) is let through, with everything still
+    /// queued before it, so the sinks after the store drop the binds (the kernel applies the
+    /// batch as a whole: what was never durable is removed in the same transaction).
     public func apply(_ changes: [StateChange]) throws(SinkError) {
-        if let reason = fencedReason { throw SinkError(reason) }
+        if let reason = fencedReason {
+            guard changes.contains(where: { if case .bindsHandedOver = $0 { true } else { false } }) else { throw SinkError(reason) }
+            return
+        }
         let statements = BatchStatements(changes, shard: settings.nodeID)
         guard !statements.isEmpty else { return }
         try write { connection, epoch throws(PostgreSQLError) in
-            try statements.write(on: connection, fence: fence(epoch))
+            try statements.write(on: connection, fence: fence(epoch), renew: renew)
         }
     }
 
@@ -89,6 +108,7 @@ public final class PostgreSQLBackend: PersistenceBackend {
     }
 
     public func finish() {
+        keeper.stop()
         box.withLock { $0.connection?.close() }
     }
 
@@ -97,6 +117,13 @@ public final class PostgreSQLBackend: PersistenceBackend {
     private func fence(_ epoch: Int64) -> PGStatement {
         PGStatement(prepared: "fws_fence", "SELECT fws_fence($1, $2, $3, $4)",
                     [settings.nodeID, settings.nodeID, String(epoch), settings.leaseMilliseconds])
+    }
+
+    /// Renews the lease again at the end of a batch's transaction (its row is locked since the
+    /// fence): a large batch must not commit with its lease already run out.
+    private var renew: PGStatement {
+        PGStatement(prepared: "fws_renew", "UPDATE shards SET lease_expires_at = clock_timestamp() + $2 * interval '1 millisecond' WHERE id = $1",
+                    [settings.nodeID, settings.leaseMilliseconds])
     }
 
     /// Runs a fenced write, turning its outcome into the node's standing: a fence failure fences
@@ -124,6 +151,63 @@ public final class PostgreSQLBackend: PersistenceBackend {
     }
 }
 
+/// Renews a node's lease from a thread and connection of its own, every third of a lease, until
+/// stopped; a fence failure marks the node fenced.
+final class LeaseKeeper: @unchecked Sendable {
+    // @unchecked: `stopping` and `exited` are only touched with `lock` held; the connection only
+    // on the keeper's thread.
+    private let lock = ConditionLock()
+    private var stopping = false
+    private var exited = false
+
+    init(settings: PostgreSQLArraySettings, standing: ArrayStanding) {
+        startThread { [self] in
+            run(settings, standing)
+            lock.withLock {
+                exited = true
+                lock.broadcast()
+            }
+        }
+    }
+
+    /// Stops renewing; returns once the keeper's last renewal is over.
+    func stop() {
+        lock.withLock {
+            stopping = true
+            lock.broadcast()
+            while !exited { lock.wait() }
+        }
+    }
+
+    private func run(_ settings: PostgreSQLArraySettings, _ standing: ArrayStanding) {
+        var connection: PGConnection?
+        defer { connection?.close() }
+        let epoch = standing.epoch
+        while true {
+            let stop = lock.withLock { () -> Bool in
+                if !stopping { lock.wait(seconds: settings.leaseSeconds / 3) }
+                return stopping
+            }
+            if stop { return }
+            do throws(PostgreSQLError) {
+                let open: PGConnection
+                if let connection, connection.isOpen { open = connection } else { open = try settings.connect("lease") }
+                connection = open
+                try open.query("SELECT fws_fence($1, $1, $2, $3)", [settings.nodeID, String(epoch), settings.leaseMilliseconds])
+            } catch {
+                if error.isFenced, let open = connection {
+                    standing.fence(ArraySQL.fencedReason(open, settings, epoch: epoch))
+                    return
+                }
+                if error.connectionBroken {
+                    connection?.close()
+                    connection = nil
+                }
+            }
+        }
+    }
+}
+
 /// The store thread's connection, opened again after it broke.
 final class ConnectionBox: @unchecked Sendable {
     // @unchecked: only touched inside the backend's `Mutex.withLock` (the loader, then the store thread).
@@ -146,11 +230,11 @@ final class ConnectionBox: @unchecked Sendable {
 }
 
 /// A batch as statements: the last change of each session and bind, upserted or deleted (with
-/// its claims and a removal record for the other nodes' mirrors), then the counters.
+/// its claims and a removal record for the other nodes' mirrors), then the counters. An upsert
+/// that finds its row under another shard raises (FWS02) inside the transaction, so the batch
+/// fails as a whole before its COMMIT.
 struct BatchStatements {
     private var statements: [PGStatement] = []
-    /// Indexes (in `statements`) of upserts that must touch exactly one row.
-    private var upserts: Set<Int> = []
 
     var isEmpty: Bool { statements.isEmpty }
 
@@ -190,11 +274,16 @@ struct BatchStatements {
             case .filterSaved, .filterRemoved, .protocolSaved, .protocolRemoved, .rulesReplaced, .metadataSaved:
                 // Shared policy is written by its own transaction before it reaches the pipeline.
                 break
+            case .alreadyStored:
+                // Adopted rows: the adoption's transaction moved them under this shard as they are.
+                break
+            case .bindsHandedOver:
+                // Only after this node was fenced: the rows are the adopter's.
+                break
             }
         }
         for id in sessionOrder {
             if let session = sessions[id] ?? nil {
-                upserts.insert(statements.count)
                 statements.append(PGStatement(prepared: "fws_session_save", Self.saveSession, [shard] + PGRowCoding.parameters(session)))
             } else {
                 statements.append(PGStatement(prepared: "fws_session_remove", Self.removeSession, [shard, id]))
@@ -202,7 +291,6 @@ struct BatchStatements {
         }
         for id in bindOrder {
             if let bind = binds[id] ?? nil {
-                upserts.insert(statements.count)
                 statements.append(PGStatement(prepared: "fws_bind_save", Self.saveBind, [shard] + PGRowCoding.parameters(bind)))
             } else {
                 statements.append(PGStatement(prepared: "fws_bind_remove", Self.removeBind, [shard, String(id.rawValue)]))
@@ -223,22 +311,20 @@ struct BatchStatements {
         }
     }
 
-    /// BEGIN, the fence, the statements, COMMIT: one transaction in as few round trips as a
-    /// bounded pipeline allows.
-    func write(on connection: PGConnection, fence: PGStatement) throws(PostgreSQLError) {
-        let all = [PGStatement("BEGIN"), fence] + statements + [PGStatement("COMMIT")]
+    /// BEGIN, the fence, the statements, the lease renewed once more, COMMIT: one transaction in
+    /// as few round trips as a bounded pipeline allows.
+    func write(on connection: PGConnection, fence: PGStatement, renew: PGStatement) throws(PostgreSQLError) {
+        let all = [PGStatement("BEGIN"), fence] + statements + [renew, PGStatement("COMMIT")]
         var start = 0
         while start < all.count {
             let end = min(start + PostgreSQLBackend.statementsPerRoundTrip, all.count)
-            let results = try connection.pipeline(Array(all[start..<end]))
-            for (offset, result) in results.enumerated() where upserts.contains(start + offset - 2) && result.affected != 1 {
-                throw PostgreSQLError(message: "a row of this batch belongs to another node's shard; nothing of the batch was written")
-            }
+            try connection.pipeline(Array(all[start..<end]))
             start = end
         }
     }
 
     static let saveSession = """
+        WITH saved AS (
         INSERT INTO sessions (shard, revision, id, sequence, client_address, client_type, machine_name, user_name, user_groups,
             state, created_at, terminating_at, expires_at)
         VALUES ($1, (SELECT revision FROM shards WHERE id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -247,6 +333,8 @@ struct BatchStatements {
             user_name = EXCLUDED.user_name, user_groups = EXCLUDED.user_groups, state = EXCLUDED.state,
             created_at = EXCLUDED.created_at, terminating_at = EXCLUDED.terminating_at, expires_at = EXCLUDED.expires_at
         WHERE sessions.shard = EXCLUDED.shard
+        RETURNING 1)
+        SELECT fws_expect_row((SELECT count(*) FROM saved), 'session', $2)
         """
 
     static let removeSession = """
@@ -256,6 +344,7 @@ struct BatchStatements {
         """
 
     static let saveBind = """
+        WITH saved AS (
         INSERT INTO binds (shard, revision, id, session_id, protocol, address, state, protocol_guid, flags, ip_filter, ip_filter_id,
             created_at, pending_since, allowed_at, terminating_at, accepted, discarded, expires_at, idle_timeout, last_active_at)
         VALUES ($1, (SELECT revision FROM shards WHERE id = $1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
@@ -268,6 +357,8 @@ struct BatchStatements {
             discarded = EXCLUDED.discarded, expires_at = EXCLUDED.expires_at, idle_timeout = EXCLUDED.idle_timeout,
             last_active_at = EXCLUDED.last_active_at
         WHERE binds.shard = EXCLUDED.shard
+        RETURNING 1)
+        SELECT fws_expect_row((SELECT count(*) FROM saved), 'bind', 'b-' || $2)
         """
 
     static let removeBind = """

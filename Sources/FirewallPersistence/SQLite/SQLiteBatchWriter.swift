@@ -116,7 +116,7 @@ final class SQLiteBatchWriter {
                     .text(RowCoding.jsonText(rule.users)), rule.sourceAddresses.map { .text(RowCoding.text($0)) },
                 ])
             }
-        case .metadataSaved:
+        case .metadataSaved, .alreadyStored, .bindsHandedOver:
             break
         }
     }

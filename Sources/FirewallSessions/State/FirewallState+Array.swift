@@ -120,9 +120,12 @@ extension FirewallState {
 
     /// Takes over another node's sessions and binds (it died or was cut off): from now on they are
     /// this node's, with their states, grants and filters, and pending expiry and grace purges
-    /// counting from their stored times. Each is recorded as saved, so every sink (the durable
-    /// store, the data plane) takes them up; binds the current policy denies are revoked.
+    /// counting from their stored times. They are recorded as saved but already stored (the
+    /// adoption's transaction moved them under this node's shard as they are), so the durable
+    /// store writes nothing for them and the sinks after it (the data plane) take them up; binds
+    /// the current policy denies are revoked, and those revocations are written.
     public mutating func adopt(_ rows: ShardRows, now: Timestamp, changes: inout ChangeSet) {
+        var taken: [StateChange] = []
         for session in rows.sessions.sorted(by: { $0.sequence < $1.sequence }) where sessions[session.id] == nil {
             var session = session
             session.bindIDs = []
@@ -134,12 +137,13 @@ extension FirewallState {
                 timers.schedule(.purgeSession(session.id), at: since.adding(settings.gracePeriodSeconds))
             }
             scheduleSessionExpiry(session)
-            changes.changes.append(.sessionSaved(session))
+            taken.append(.sessionSaved(session))
         }
         for bind in rows.binds.sorted(by: { $0.id < $1.id }) where binds[bind.id] == nil && sessions[bind.sessionID] != nil {
             insertBind(bind)
-            changes.changes.append(.bindSaved(bind))
+            taken.append(.bindSaved(bind))
         }
+        if !taken.isEmpty { changes.changes.append(.alreadyStored(taken)) }
         revokeDeniedBinds(now: now, changes: &changes)
     }
 
@@ -202,4 +206,7 @@ extension FirewallState {
 
     /// Every session id held here.
     public var sessionIDs: [String] { Array(sessions.keys) }
+
+    /// Every bind id held here.
+    public var bindIDs: [BindID] { Array(binds.keys) }
 }

@@ -16,6 +16,14 @@ public enum StateChange: Sendable {
     /// move renumbers many positions, so they are written as one list.
     case rulesReplaced([AccessRule])
     case metadataSaved(StateMetadata)
+    /// Changes the durable store already holds, because another transaction wrote them (an array
+    /// node's adoption moved these sessions and binds under its shard): the store skips them,
+    /// the sinks after it (the kernel) apply them like any other.
+    case alreadyStored([StateChange])
+    /// Binds another node holds now (an array node was fenced: its state was adopted): the sinks
+    /// after the store (the kernel) drop them like removed binds; the store writes nothing (the
+    /// rows are the adopter's).
+    case bindsHandedOver([BindID])
 }
 
 /// Approximate traffic counters of one bind, flushed now and then rather than on every decision.

@@ -265,7 +265,11 @@ struct StoreTwin {
     var metadata: StateMetadata?
 
     mutating func apply(_ changeSet: ChangeSet) {
-        for change in changeSet.changes {
+        apply(changeSet.changes)
+    }
+
+    mutating func apply(_ changes: [StateChange]) {
+        for change in changes {
             switch change {
             case .sessionSaved(let session): sessions[session.id] = session
             case .sessionRemoved(let id): sessions[id] = nil
@@ -282,6 +286,8 @@ struct StoreTwin {
             case .protocolRemoved(let guid): protocols[guid] = nil
             case .rulesReplaced(let list): rules = list
             case .metadataSaved(let saved): metadata = saved
+            case .alreadyStored(let stored): apply(stored)
+            case .bindsHandedOver: break
             }
         }
     }
