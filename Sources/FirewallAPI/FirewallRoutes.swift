@@ -19,6 +19,7 @@ public enum FirewallRoutes {
         let scrape = MetricsHandler(service: service, metrics: metrics)
         let stream = EventsHandler(hub: events)
         let lookups = LookupHandlers(service: service)
+        let trail = AuditHandlers(service: service)
         let paging: Set<String> = ["limit", "cursor"]
         return [
             Route("POST", "/sessions", "createSession", access: .filter, sessions.create),
@@ -65,6 +66,8 @@ public enum FirewallRoutes {
             Route("GET", "/ip-filters/{id}/contains", "ipFilterContains", query: ["address"], filters.contains),
             Route("POST", "/ip-filters/{id}/clone", "cloneIpFilter", access: .filter, filters.clone),
             Route("GET", "/ip-filters/{id}/compare", "compareIpFilters", query: ["other"], filters.compare),
+
+            Route("GET", "/audit", "listAudit", query: paging.union(AuditHandlers.filters), trail.list),
 
             Route("GET", "/healthz", "health", access: .open, health.health),
             Route("GET", "/readyz", "ready", access: .open, health.ready),

@@ -36,7 +36,8 @@ struct RetroactiveAllowBindHandler: Sendable {
         }
         let result: RetroactiveAllowBindResult
         do {
-            result = try await service.retroactiveAllowBind(sessionID: request.parameter("id"), allowRequest)
+            result = try await service.retroactiveAllowBind(
+                sessionID: request.parameter("id"), allowRequest, by: request.auditContext)
         } catch {
             audit.record("retroactive-allow-bind", by: request, [
                 "session.id": "\(request.parameter("id"))", "bind.address": "\(allowRequest.address)",
@@ -44,7 +45,9 @@ struct RetroactiveAllowBindHandler: Sendable {
             ])
             throw error
         }
-        audit.record("retroactive-allow-bind", by: request, [
+        // A re-approval (S_FALSE) changes nothing: counted in the metrics by its HRESULT, not kept
+        // in the trail, and its line sampled (a helper may re-approve in a loop).
+        audit.record("retroactive-allow-bind", by: request, sampled: result.hresult == .S_FALSE, [
             "session.id": "\(request.parameter("id"))", "bind.address": "\(allowRequest.address)",
             "bind.ids": "\(result.binds.map(\.id.description).joined(separator: ","))",
             "protocol.guid": "\(allowRequest.protocolGUID)", "flags": "\(allowRequest.flags.names.joined(separator: ","))",
