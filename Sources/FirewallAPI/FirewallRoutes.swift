@@ -10,7 +10,8 @@ public enum FirewallRoutes {
     ) -> [Route] {
         let sessions = SessionHandlers(service: service)
         let binds = BindHandlers(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
-        let retroactive = RetroactiveAllowBindHandler(service: service, maxRangesPerFilter: settings.maxRangesPerFilter, audit: audit)
+        let retroactive = RetroactiveAllowBindHandler(
+            service: service, maxRangesPerFilter: settings.maxRangesPerFilter, audit: audit, metrics: metrics)
         let decisions = DecisionHandlers(service: service, metrics: metrics)
         let rules = RuleHandlers(service: service, audit: audit)
         let protocols = ProtocolHandlers(service: service, audit: audit)
