@@ -5,6 +5,7 @@ import subprocess
 import pytest
 
 from conftest import FTP, assert_problem, binary
+from postgres import postgres  # noqa: F401 (fixture)
 
 
 def make_token(role, name):
@@ -112,3 +113,27 @@ def test_audit_log_lines_stay(start_server, tmp_path, tokens):
     server.stop()
     lines = [line for line in server.log_lines if "audit.action=rule.create" in line]
     assert len(lines) == 1 and "token=admin-client" in lines[0], server.log
+
+
+def test_array_nodes_share_one_trail_with_their_node_ids(postgres):  # noqa: F811
+    from test_array import Array, allow_ftp, post
+    array = Array(postgres.url)
+    try:
+        a, b = array.start("a"), array.start("b")
+        allow_ftp(a)
+        assert post(b, "/sessions", {"id": "alice", "clientAddress": "10.1.2.3"}).status_code == 201
+        bind = post(b, "/sessions/alice/binds", {"protocol": "tcp", "address": "203.0.113.10:40000"}).json()
+        body = {"protocol": "tcp", "address": "203.0.113.10:40000", "protocolGuid": FTP}
+        from conftest import wait_until
+        wait_until(lambda: post(b, "/sessions/alice/retroactive-binds", body).json().get("hresult") == "S_FALSE", timeout=5)
+        for node in (a, b):
+            response = node.get("/audit")
+            assert response.status_code == 200, response.text
+            records = response.json()["items"]
+            assert [(r["action"], r["node"]) for r in records] == [
+                ("rule.create", "a"), ("session.create", "b"), ("bind.create", "b"), ("retroactive-allow-bind", "b")], records
+            assert records[3]["bindId"] == bind["id"] and records[3]["token"] == "anonymous-loopback"
+        assert [r["action"] for r in a.get("/audit?session=alice&action=bind.create").json()["items"]] == ["bind.create"]
+        assert postgres.psql("SELECT count(*) FROM audit") == "4"
+    finally:
+        array.stop_all()
