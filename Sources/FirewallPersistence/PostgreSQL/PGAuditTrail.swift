@@ -76,48 +76,63 @@ enum AuditSQL {
 /// Nothing is shown before it is durable: records are written in the fenced transaction of the
 /// change (or the policy transaction) they record, and read with another connection, which sees
 /// only committed rows.
-public final class PGAuditTrail: AuditTrailReader, @unchecked Sendable {
-    // @unchecked: `connection` is touched only on the worker's thread.
-    private let settings: PostgreSQLArraySettings
-    private var connection: PGConnection?
-    private var worker: AuditTrailWorker?
+public final class PGAuditTrail: AuditTrailReader {
+    private let connection: AuditConnection
+    private let worker: AuditTrailWorker
 
     /// Starts the reader of the array's audit table, pruned to `retention`.
     public init(settings: PostgreSQLArraySettings, retention: AuditRetention) {
-        self.settings = settings
-        worker = AuditTrailWorker(pruneInterval: SQLiteAuditTrail.pruneInterval) { [unowned self] in
-            _ = try? withConnection { connection throws(PostgreSQLError) in
+        let connection = AuditConnection(settings: settings)
+        self.connection = connection
+        worker = AuditTrailWorker(pruneInterval: SQLiteAuditTrail.pruneInterval) {
+            _ = try? connection.with { connection throws(PostgreSQLError) in
                 try AuditSQL.prune(connection, retention, now: .now())
             }
         }
     }
 
     public func records(_ query: AuditQuery) async throws(SinkError) -> Page<AuditRecord> {
-        guard let worker else { throw SinkError("the audit trail is closed") }
-        return try await worker.run { [self] () throws(SinkError) in
+        let connection = connection
+        return try await worker.run { () throws(SinkError) in
             do throws(PostgreSQLError) {
-                return try withConnection { connection throws(PostgreSQLError) in try AuditSQL.select(query, connection) }
+                return try connection.with { connection throws(PostgreSQLError) in try AuditSQL.select(query, connection) }
             } catch {
                 throw SinkError("PostgreSQL: reading the audit trail: \(error.message)")
             }
         }
     }
 
-    public func close() { worker?.close() }
+    public func close() { worker.close() }
 
-    private func withConnection<T>(_ body: (PGConnection) throws(PostgreSQLError) -> T) throws(PostgreSQLError) -> T {
+    deinit { worker.close() }
+}
+
+/// The audit reader's own PostgreSQL connection, opened on first use and again after it broke.
+private final class AuditConnection: @unchecked Sendable {
+    // @unchecked: `connection` is touched only on the audit worker's thread.
+    private let settings: PostgreSQLArraySettings
+    private var connection: PGConnection?
+
+    init(settings: PostgreSQLArraySettings) { self.settings = settings }
+
+    func with<T>(_ body: (PGConnection) throws(PostgreSQLError) -> T) throws(PostgreSQLError) -> T {
         if connection?.isOpen != true {
             connection?.close()
-            connection = try settings.connect("audit")
+            connection = nil
         }
+        let open: PGConnection
+        if let connection { open = connection } else { open = try settings.connect("audit") }
+        connection = open
         do throws(PostgreSQLError) {
-            return try body(connection!)
+            return try body(open)
         } catch {
             if error.connectionBroken {
-                connection?.close()
+                open.close()
                 connection = nil
             }
             throw error
         }
     }
+
+    deinit { connection?.close() }
 }
