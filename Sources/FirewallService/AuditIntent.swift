@@ -30,10 +30,4 @@ struct AuditIntent<Value>: Sendable {
         guard !changes.changes.isEmpty, let record = record(of: value, at: now) else { return }
         changes.changes.append(.auditRecorded(record))
     }
-
-    /// The same record for a value that wraps this one (the policy version read with it).
-    func map<Outer>(_ transform: @escaping @Sendable (Outer) -> Value) -> AuditIntent<Outer> {
-        let describe = describe
-        return AuditIntent<Outer>(context: context, action: action, describe: { describe(transform($0)) })
-    }
 }
