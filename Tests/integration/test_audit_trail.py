@@ -47,6 +47,8 @@ def test_changes_are_recorded_with_the_token_name_and_survive_a_restart(start_se
     assert allowed.status_code == 200 and allowed.json()["hresult"] == "S_OK", allowed.text
     again = server.post(f"/sessions/{session['id']}/retroactive-binds", body, headers=filt)
     assert again.json()["hresult"] == "S_FALSE"
+    metrics = server.get("/metrics", headers=server.auth["viewer"]).text
+    assert "fwsessiond_retroactive_reapprovals_total 1" in metrics.splitlines(), "the re-approval is counted"
     denied = server.post(f"/sessions/{session['id']}/retroactive-binds", {**body, "protocolGuid": "6b1e1a3c-2f9e-4c55-9a50-6d9b0b1f0c21"},
                          headers=filt)
     assert denied.status_code != 200
