@@ -10,7 +10,8 @@ public enum FirewallRoutes {
     ) -> [Route] {
         let sessions = SessionHandlers(service: service)
         let binds = BindHandlers(service: service, maxRangesPerFilter: settings.maxRangesPerFilter)
-        let retroactive = RetroactiveAllowBindHandler(service: service, maxRangesPerFilter: settings.maxRangesPerFilter, audit: audit)
+        let retroactive = RetroactiveAllowBindHandler(
+            service: service, maxRangesPerFilter: settings.maxRangesPerFilter, audit: audit, metrics: metrics)
         let decisions = DecisionHandlers(service: service, metrics: metrics)
         let rules = RuleHandlers(service: service, audit: audit)
         let protocols = ProtocolHandlers(service: service, audit: audit)
@@ -19,6 +20,7 @@ public enum FirewallRoutes {
         let scrape = MetricsHandler(service: service, metrics: metrics)
         let stream = EventsHandler(hub: events)
         let lookups = LookupHandlers(service: service)
+        let trail = AuditHandlers(service: service)
         let paging: Set<String> = ["limit", "cursor"]
         return [
             Route("POST", "/sessions", "createSession", access: .filter, sessions.create),
@@ -65,6 +67,8 @@ public enum FirewallRoutes {
             Route("GET", "/ip-filters/{id}/contains", "ipFilterContains", query: ["address"], filters.contains),
             Route("POST", "/ip-filters/{id}/clone", "cloneIpFilter", access: .filter, filters.clone),
             Route("GET", "/ip-filters/{id}/compare", "compareIpFilters", query: ["other"], filters.compare),
+
+            Route("GET", "/audit", "listAudit", query: paging.union(AuditHandlers.filters), trail.list),
 
             Route("GET", "/healthz", "health", access: .open, health.health),
             Route("GET", "/readyz", "ready", access: .open, health.ready),

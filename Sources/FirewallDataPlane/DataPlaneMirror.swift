@@ -90,7 +90,7 @@ struct DataPlaneDelta: Sendable {
                 filters[id] = .some(nil)
                 touched.formUnion(mirror.followers[id] ?? [])
             case .sessionSaved, .sessionRemoved, .bindCounters, .protocolSaved, .protocolRemoved, .rulesReplaced,
-                .metadataSaved, .alreadyStored, .bindsHandedOver:
+                .metadataSaved, .alreadyStored, .bindsHandedOver, .auditRecorded:
                 continue
             }
         }

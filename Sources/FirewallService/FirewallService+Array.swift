@@ -60,12 +60,14 @@ extension FirewallService {
 
     // MARK: Writes of an array node
 
-    func createSession(_ request: NewSession, in array: any ArrayMembership) async throws(FirewallError) -> Session {
+    func createSession(_ request: NewSession, audit: AuditIntent<Session>?, in array: any ArrayMembership) async
+        throws(FirewallError) -> Session
+    {
         while true {
             let id = try await store.prepareSession(request)
             let created: Durable<Session>?
             do {
-                created = try await claimAndCreateSession(id, request, in: array)
+                created = try await claimAndCreateSession(id, request, audit: audit, in: array)
             } catch {
                 await store.settledSessionClaim(id)
                 throw error
@@ -81,7 +83,7 @@ extension FirewallService {
     /// generated id. A claim that was not used is given back, also when the claim itself failed:
     /// its COMMIT may have landed before the answer was lost (the release removes only a claim
     /// with no session row, and no other create of this id runs here meanwhile).
-    private func claimAndCreateSession(_ id: String, _ request: NewSession, in array: any ArrayMembership) async
+    private func claimAndCreateSession(_ id: String, _ request: NewSession, audit: AuditIntent<Session>?, in array: any ArrayMembership) async
         throws(FirewallError) -> Durable<Session>?
     {
         let claimed: Bool
@@ -99,7 +101,7 @@ extension FirewallService {
         named.id = id
         let claimedRequest = named
         do {
-            return try await store.mutate { state, now, changes throws(FirewallError) in
+            return try await store.mutate(audit) { state, now, changes throws(FirewallError) in
                 try state.createSession(claimedRequest, now: now, changes: &changes)
             }
         } catch {
@@ -108,7 +110,9 @@ extension FirewallService {
         }
     }
 
-    func createBind(sessionID: String, transport: TransportProtocol, address: SocketAddress, in array: any ArrayMembership) async
+    func createBind(
+        sessionID: String, transport: TransportProtocol, address: SocketAddress, audit: AuditIntent<Bind>?, in array: any ArrayMembership
+    ) async
         throws(FirewallError) -> Bind
     {
         let bindID = try await store.prepareBind(sessionID: sessionID, transport: transport, address: address)
@@ -128,7 +132,7 @@ extension FirewallService {
         }
         let result: Durable<Bind>
         do {
-            result = try await store.mutate(forSession: sessionID) { state, now, changes throws(FirewallError) in
+            result = try await store.mutate(forSession: sessionID, audit) { state, now, changes throws(FirewallError) in
                 try state.createBind(sessionID: sessionID, transport: transport, address: address, now: now, changes: &changes, id: bindID)
             }
         } catch {
@@ -142,7 +146,7 @@ extension FirewallService {
     /// then it is applied here like any other node's change, and the caller is answered once this
     /// node's revocations are durable.
     func sharedPolicyChange<T: Sendable>(
-        in array: any ArrayMembership, ifMatch expectedVersion: Int64?,
+        in array: any ArrayMembership, ifMatch expectedVersion: Int64?, audit: AuditIntent<PolicyRead<T>>?,
         _ body: @escaping @Sendable (inout FirewallState, Timestamp, inout ChangeSet) throws(FirewallError) -> T
     ) async throws(FirewallError) -> (T, policyVersion: Int64) {
         let computed = Mutex<T?>(nil)
@@ -150,7 +154,7 @@ extension FirewallService {
         let committed = try await array.changePolicy(
             catchUp: { policy in await store.applySharedPolicy(policy) },
             propose: {
-                await store.proposePolicy(ifMatch: expectedVersion, body).map { result in
+                await store.proposePolicy(ifMatch: expectedVersion, audit: audit, body).map { result in
                     computed.withLock { $0 = result.value }
                     return result.proposal
                 }
@@ -169,9 +173,12 @@ extension FirewallService {
 
     /// A change to stored IP filters: shared in an array, local otherwise.
     func filterChange<T: Sendable>(
+        audit: AuditIntent<PolicyRead<T>>?,
         _ body: @escaping @Sendable (inout FirewallState, Timestamp, inout ChangeSet) throws(FirewallError) -> T
     ) async throws(FirewallError) -> T {
-        if let array { return try await sharedPolicyChange(in: array, ifMatch: nil, body).0 }
-        return try await durable(store.mutate(body))
+        if let array { return try await sharedPolicyChange(in: array, ifMatch: nil, audit: audit, body).0 }
+        return try await durable(store.mutate(audit) { state, now, changes throws(FirewallError) in
+            PolicyRead(value: try body(&state, now, &changes), version: state.policyVersion)
+        }).value
     }
 }

@@ -15,6 +15,8 @@ public struct FirewallService: Sendable {
     private let traffic: (any TrafficCounterSource)?
     /// The array this node belongs to; nil for a single node (`FirewallService+Array.swift`).
     let array: (any ArrayMembership)?
+    /// Where `GET /audit` reads; nil without a durable store (`--store memory`).
+    private let auditTrail: (any AuditTrailReader)?
 
     /// Builds the service over a restored state; every change goes through `sinks` in order
     /// (none: `--store memory`). `listener` hears the published events and the sinks' work.
@@ -30,8 +32,10 @@ public struct FirewallService: Sendable {
         traffic: (any TrafficCounterSource)? = nil,
         settings: FirewallSettings = FirewallSettings(), logger: Logger,
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
-        listener: (any ChangeListener)? = nil, array: (any ArrayMembership)? = nil, loop: EventLoop? = nil
+        listener: (any ChangeListener)? = nil, array: (any ArrayMembership)? = nil, loop: EventLoop? = nil,
+        auditTrail: (any AuditTrailReader)? = nil
     ) {
+        self.auditTrail = auditTrail
         var settings = settings
         if traffic != nil { settings.decisionsCountTraffic = false }
         self.array = array
@@ -59,6 +63,7 @@ public struct FirewallService: Sendable {
     public func close() async {
         await store.stop()
         await pipeline.close()
+        auditTrail?.close()
     }
 
     /// Nil while every sink applies changes, else the failing one and why (for `/readyz`).
@@ -106,10 +111,13 @@ public struct FirewallService: Sendable {
 
     // MARK: Sessions
 
-    /// Creates a session.
-    public func createSession(_ request: NewSession) async throws(FirewallError) -> Session {
-        if let array { return try await createSession(request, in: array) }
-        return try await durable(store.mutate { state, now, changes throws(FirewallError) in
+    /// Creates a session; `context` (who asks) makes the change's audit record, here and below.
+    public func createSession(_ request: NewSession, by context: AuditContext? = nil) async throws(FirewallError) -> Session {
+        let audit = AuditIntent<Session>.make(context, "session.create") { session in
+            AuditSubject(sessionID: session.id, details: [AuditDetail("clientAddress", .string(session.clientAddress.description))])
+        }
+        if let array { return try await createSession(request, audit: audit, in: array) }
+        return try await durable(store.mutate(audit) { state, now, changes throws(FirewallError) in
             try state.createSession(request, now: now, changes: &changes)
         })
     }
@@ -128,8 +136,9 @@ public struct FirewallService: Sendable {
     }
 
     /// Starts ending a session and its binds.
-    public func terminateSession(_ id: String) async throws(FirewallError) -> Session {
-        try await durable(store.mutate(forSession: id) { state, now, changes throws(FirewallError) in
+    public func terminateSession(_ id: String, by context: AuditContext? = nil) async throws(FirewallError) -> Session {
+        let audit = AuditIntent<Session>.make(context, "session.terminate") { AuditSubject(sessionID: $0.id) }
+        return try await durable(store.mutate(forSession: id, audit) { state, now, changes throws(FirewallError) in
             try state.terminateSession(id, now: now, changes: &changes)
         })
     }
@@ -137,11 +146,18 @@ public struct FirewallService: Sendable {
     // MARK: Binds
 
     /// Records a pending bind.
-    public func createBind(sessionID: String, transport: TransportProtocol, address: SocketAddress) async
-        throws(FirewallError) -> Bind
+    public func createBind(sessionID: String, transport: TransportProtocol, address: SocketAddress, by context: AuditContext? = nil)
+        async throws(FirewallError) -> Bind
     {
-        if let array { return try await createBind(sessionID: sessionID, transport: transport, address: address, in: array) }
-        return try await durable(store.mutate { state, now, changes throws(FirewallError) in
+        let audit = AuditIntent<Bind>.make(context, "bind.create") { bind in
+            AuditSubject(sessionID: bind.sessionID, bindID: bind.id, details: [
+                AuditDetail("protocol", .string(bind.transport.rawValue)), AuditDetail("address", .string(bind.address.description)),
+            ])
+        }
+        if let array {
+            return try await createBind(sessionID: sessionID, transport: transport, address: address, audit: audit, in: array)
+        }
+        return try await durable(store.mutate(audit) { state, now, changes throws(FirewallError) in
             try state.createBind(sessionID: sessionID, transport: transport, address: address, now: now, changes: &changes)
         })
     }
@@ -177,17 +193,31 @@ public struct FirewallService: Sendable {
     }
 
     /// Closes a bind.
-    public func closeBind(sessionID: String, bindID: BindID) async throws(FirewallError) -> Bind {
-        withTraffic(try await durable(store.mutate(forSession: sessionID) { state, now, changes throws(FirewallError) in
+    public func closeBind(sessionID: String, bindID: BindID, by context: AuditContext? = nil) async throws(FirewallError) -> Bind {
+        let audit = AuditIntent<Bind>.make(context, "bind.delete") { AuditSubject(sessionID: $0.sessionID, bindID: $0.id) }
+        return withTraffic(try await durable(store.mutate(forSession: sessionID, audit) { state, now, changes throws(FirewallError) in
             try state.closeBind(sessionID: sessionID, bindID: bindID, now: now, changes: &changes)
         }))
     }
 
-    /// RetroactiveAllowBind.
-    public func retroactiveAllowBind(sessionID: String, _ request: RetroactiveAllowBindRequest) async throws(FirewallError)
-        -> RetroactiveAllowBindResult
-    {
-        var result = try await durable(store.mutate(forSession: sessionID) { state, now, changes throws(FirewallError) in
+    /// RetroactiveAllowBind. Recorded when it allowed a bind (S_OK); a re-approval (S_FALSE)
+    /// changes nothing worth a record, even when it renews an approval's lifetime.
+    public func retroactiveAllowBind(
+        sessionID: String, _ request: RetroactiveAllowBindRequest, by context: AuditContext? = nil
+    ) async throws(FirewallError) -> RetroactiveAllowBindResult {
+        let audit = AuditIntent<RetroactiveAllowBindResult>.make(context, "retroactive-allow-bind") { result in
+            guard result.hresult == .S_OK else { return nil }
+            var details = [
+                AuditDetail("protocol", .string(request.transport.rawValue)), AuditDetail("address", .string(request.address.description)),
+                AuditDetail("protocolGuid", .string(request.protocolGUID.description)),
+                AuditDetail("flags", .strings(request.flags.names)),
+                AuditDetail("bindIds", .strings(result.binds.map(\.id.description))),
+            ]
+            if case .stored(let filterID) = request.ipFilter { details.append(AuditDetail("ipFilterId", .string(filterID))) }
+            if case .inline = request.ipFilter { details.append(AuditDetail("ipFilter", .string("inline"))) }
+            return AuditSubject(sessionID: sessionID, bindID: result.binds.count == 1 ? result.binds[0].id : nil, details: details)
+        }
+        var result = try await durable(store.mutate(forSession: sessionID, audit) { state, now, changes throws(FirewallError) in
             try state.retroactiveAllowBind(sessionID: sessionID, request, now: now, changes: &changes)
         })
         result.binds = withTraffic(result.binds)
@@ -195,8 +225,16 @@ public struct FirewallService: Sendable {
     }
 
     /// SetIpFilter on an allowed bind.
-    public func setIPFilter(sessionID: String, bindID: BindID, filter: BindIPFilter?) async throws(FirewallError) -> Bind {
-        withTraffic(try await durable(store.mutate(forSession: sessionID) { state, now, changes throws(FirewallError) in
+    public func setIPFilter(sessionID: String, bindID: BindID, filter: BindIPFilter?, by context: AuditContext? = nil) async
+        throws(FirewallError) -> Bind
+    {
+        let audit = AuditIntent<Bind>.make(context, filter == nil ? "bind.ip-filter.lift" : "bind.ip-filter.set") { bind in
+            var details: [AuditDetail] = []
+            if case .stored(let id)? = filter { details.append(AuditDetail("ipFilterId", .string(id))) }
+            if case .inline? = filter { details.append(AuditDetail("ipFilter", .string("inline"))) }
+            return AuditSubject(sessionID: bind.sessionID, bindID: bind.id, details: details)
+        }
+        return withTraffic(try await durable(store.mutate(forSession: sessionID, audit) { state, now, changes throws(FirewallError) in
             try state.setIPFilter(sessionID: sessionID, bindID: bindID, filter: filter, now: now, changes: &changes)
         }))
     }
@@ -238,26 +276,29 @@ public struct FirewallService: Sendable {
     }
 
     /// Creates a rule; `expectedVersion` (If-Match) must be the current policy version.
-    public func createRule(_ spec: RuleSpec, ifMatch expectedVersion: Int64?) async throws(FirewallError)
-        -> (rule: PositionedRule, policyVersion: Int64)
+    public func createRule(_ spec: RuleSpec, ifMatch expectedVersion: Int64?, by context: AuditContext? = nil) async
+        throws(FirewallError) -> (rule: PositionedRule, policyVersion: Int64)
     {
-        try await policyChange(ifMatch: expectedVersion) { state, now, changes throws(FirewallError) in
+        try await policyChange(ifMatch: expectedVersion, audit: .make(context, "rule.create", Self.describeRule)) { state, now, changes throws(FirewallError) in
             try state.createRule(spec, now: now, changes: &changes)
         }
     }
 
     /// Replaces (and maybe moves) a rule.
-    public func replaceRule(_ id: String, _ spec: RuleSpec, ifMatch expectedVersion: Int64?) async throws(FirewallError)
-        -> (rule: PositionedRule, policyVersion: Int64)
+    public func replaceRule(_ id: String, _ spec: RuleSpec, ifMatch expectedVersion: Int64?, by context: AuditContext? = nil) async
+        throws(FirewallError) -> (rule: PositionedRule, policyVersion: Int64)
     {
-        try await policyChange(ifMatch: expectedVersion) { state, now, changes throws(FirewallError) in
+        try await policyChange(ifMatch: expectedVersion, audit: .make(context, "rule.replace", Self.describeRule)) { state, now, changes throws(FirewallError) in
             try state.replaceRule(id, spec, now: now, changes: &changes)
         }
     }
 
     /// Deletes a rule.
-    public func deleteRule(_ id: String, ifMatch expectedVersion: Int64?) async throws(FirewallError) -> Int64 {
-        try await policyChange(ifMatch: expectedVersion) { state, now, changes throws(FirewallError) in
+    public func deleteRule(_ id: String, ifMatch expectedVersion: Int64?, by context: AuditContext? = nil) async throws(FirewallError) -> Int64 {
+        let audit = AuditIntent<PolicyRead<Void>>.make(context, "rule.delete") { read in
+            AuditSubject(details: [AuditDetail("ruleId", .string(id)), AuditDetail("policyVersion", .integer(read.version))])
+        }
+        return try await policyChange(ifMatch: expectedVersion, audit: audit) { state, now, changes throws(FirewallError) in
             try state.deleteRule(id, now: now, changes: &changes)
         }.policyVersion
     }
@@ -278,28 +319,35 @@ public struct FirewallService: Sendable {
     }
 
     /// Adds a protocol definition.
-    public func createProtocol(_ definition: ProtocolDefinition, ifMatch expectedVersion: Int64?) async throws(FirewallError)
-        -> (definition: ProtocolDefinition, policyVersion: Int64)
+    public func createProtocol(_ definition: ProtocolDefinition, ifMatch expectedVersion: Int64?, by context: AuditContext? = nil)
+        async throws(FirewallError) -> (definition: ProtocolDefinition, policyVersion: Int64)
     {
-        let result = try await policyChange(ifMatch: expectedVersion) { state, now, changes throws(FirewallError) in
+        let audit = AuditIntent<PolicyRead<ProtocolDefinition>>.make(context, "protocol.create", Self.describeProtocol)
+        let result = try await policyChange(ifMatch: expectedVersion, audit: audit) { state, now, changes throws(FirewallError) in
             try state.createProtocol(definition, now: now, changes: &changes)
         }
         return (result.0, result.1)
     }
 
     /// Replaces a protocol definition.
-    public func replaceProtocol(_ definition: ProtocolDefinition, ifMatch expectedVersion: Int64?) async throws(FirewallError)
-        -> (definition: ProtocolDefinition, policyVersion: Int64)
+    public func replaceProtocol(_ definition: ProtocolDefinition, ifMatch expectedVersion: Int64?, by context: AuditContext? = nil)
+        async throws(FirewallError) -> (definition: ProtocolDefinition, policyVersion: Int64)
     {
-        let result = try await policyChange(ifMatch: expectedVersion) { state, now, changes throws(FirewallError) in
+        let audit = AuditIntent<PolicyRead<ProtocolDefinition>>.make(context, "protocol.replace", Self.describeProtocol)
+        let result = try await policyChange(ifMatch: expectedVersion, audit: audit) { state, now, changes throws(FirewallError) in
             try state.replaceProtocol(definition, now: now, changes: &changes)
         }
         return (result.0, result.1)
     }
 
     /// Deletes a protocol definition.
-    public func deleteProtocol(_ guid: ProtocolGUID, ifMatch expectedVersion: Int64?) async throws(FirewallError) -> Int64 {
-        try await policyChange(ifMatch: expectedVersion) { state, now, changes throws(FirewallError) in
+    public func deleteProtocol(_ guid: ProtocolGUID, ifMatch expectedVersion: Int64?, by context: AuditContext? = nil) async
+        throws(FirewallError) -> Int64
+    {
+        let audit = AuditIntent<PolicyRead<Void>>.make(context, "protocol.delete") { read in
+            AuditSubject(details: [AuditDetail("protocolGuid", .string(guid.description)), AuditDetail("policyVersion", .integer(read.version))])
+        }
+        return try await policyChange(ifMatch: expectedVersion, audit: audit) { state, now, changes throws(FirewallError) in
             try state.deleteProtocol(guid, now: now, changes: &changes)
         }.policyVersion
     }
@@ -324,12 +372,25 @@ public struct FirewallService: Sendable {
         return (result.value, result.version)
     }
 
+    private static func describeRule(_ read: PolicyRead<PositionedRule>) -> AuditSubject {
+        AuditSubject(details: [
+            AuditDetail("ruleId", .string(read.value.rule.id)), AuditDetail("position", .integer(Int64(read.value.position))),
+            AuditDetail("policyVersion", .integer(read.version)),
+        ])
+    }
+
+    private static func describeProtocol(_ read: PolicyRead<ProtocolDefinition>) -> AuditSubject {
+        AuditSubject(details: [
+            AuditDetail("protocolGuid", .string(read.value.guid.description)), AuditDetail("policyVersion", .integer(read.version)),
+        ])
+    }
+
     private func policyChange<T: Sendable>(
-        ifMatch expectedVersion: Int64?,
+        ifMatch expectedVersion: Int64?, audit: AuditIntent<PolicyRead<T>>? = nil,
         _ body: @escaping @Sendable (inout FirewallState, Timestamp, inout ChangeSet) throws(FirewallError) -> T
     ) async throws(FirewallError) -> (T, policyVersion: Int64) {
-        if let array { return try await sharedPolicyChange(in: array, ifMatch: expectedVersion, body) }
-        let result = try await durable(store.mutate { state, now, changes throws(FirewallError) in
+        if let array { return try await sharedPolicyChange(in: array, ifMatch: expectedVersion, audit: audit, body) }
+        let result = try await durable(store.mutate(audit) { state, now, changes throws(FirewallError) in
             if let expectedVersion, expectedVersion != state.policyVersion {
                 throw FirewallError(
                     .ERROR_REVISION_MISMATCH,
@@ -341,11 +402,31 @@ public struct FirewallService: Sendable {
         return (result.value, result.version)
     }
 
+    // MARK: Audit trail
+
+    /// A page of the audit trail, read from the durable store on the reader's thread. What it
+    /// shows is durable: each record was written in the transaction of the change it records.
+    /// Without a durable store there is no trail: 409 ERROR_INVALID_STATE.
+    public func auditRecords(_ query: AuditQuery) async throws(FirewallError) -> Page<AuditRecord> {
+        guard let auditTrail else {
+            throw FirewallError(
+                .ERROR_INVALID_STATE,
+                "the audit trail is kept in the durable store, and this server runs without one (--store memory); the audit log lines remain")
+        }
+        do {
+            return try await auditTrail.records(query)
+        } catch {
+            throw FirewallError.unavailable(PipelineFailure(sink: "store", message: error.message))
+        }
+    }
+
     // MARK: IP filters
 
     /// Creates a stored filter.
-    public func createIPFilter(include: [IPRange], exclude: [IPRange]) async throws(FirewallError) -> StoredIPFilter {
-        try await filterChange { state, now, changes throws(FirewallError) in
+    public func createIPFilter(include: [IPRange], exclude: [IPRange], by context: AuditContext? = nil) async throws(FirewallError)
+        -> StoredIPFilter
+    {
+        try await filterChange(audit: .make(context, "ip-filter.create", Self.describeFilter)) { state, now, changes throws(FirewallError) in
             try state.createIPFilter(include: include, exclude: exclude, now: now, changes: &changes)
         }
     }
@@ -364,8 +445,21 @@ public struct FirewallService: Sendable {
     }
 
     /// IncludeRange, ExcludeRange, IncludeFilter, ExcludeFilter.
-    public func modifyIPFilter(_ id: String, _ operation: IPFilterOperation) async throws(FirewallError) -> StoredIPFilter {
-        try await filterChange { state, now, changes throws(FirewallError) in
+    public func modifyIPFilter(_ id: String, _ operation: IPFilterOperation, by context: AuditContext? = nil) async
+        throws(FirewallError) -> StoredIPFilter
+    {
+        let (action, operand): (String, AuditDetail) = switch operation {
+        case .includeRange(let range): ("ip-filter.include-range", AuditDetail("range", .string(range.description)))
+        case .excludeRange(let range): ("ip-filter.exclude-range", AuditDetail("range", .string(range.description)))
+        case .includeFilter(let other): ("ip-filter.include-filter", AuditDetail("otherFilterId", .string(other)))
+        case .excludeFilter(let other): ("ip-filter.exclude-filter", AuditDetail("otherFilterId", .string(other)))
+        }
+        let audit = AuditIntent<PolicyRead<StoredIPFilter>>.make(context, action) { read in
+            var subject = Self.describeFilter(read)
+            subject.details.append(operand)
+            return subject
+        }
+        return try await filterChange(audit: audit) { state, now, changes throws(FirewallError) in
             try state.modifyIPFilter(id, operation, now: now, changes: &changes)
         }
     }
@@ -376,8 +470,13 @@ public struct FirewallService: Sendable {
     }
 
     /// Clone.
-    public func cloneIPFilter(_ id: String) async throws(FirewallError) -> StoredIPFilter {
-        try await filterChange { state, now, changes throws(FirewallError) in
+    public func cloneIPFilter(_ id: String, by context: AuditContext? = nil) async throws(FirewallError) -> StoredIPFilter {
+        let audit = AuditIntent<PolicyRead<StoredIPFilter>>.make(context, "ip-filter.clone") { read in
+            var subject = Self.describeFilter(read)
+            subject.details.append(AuditDetail("sourceFilterId", .string(id)))
+            return subject
+        }
+        return try await filterChange(audit: audit) { state, now, changes throws(FirewallError) in
             try state.cloneIPFilter(id, now: now, changes: &changes)
         }
     }
@@ -388,10 +487,19 @@ public struct FirewallService: Sendable {
     }
 
     /// Deletes a stored filter.
-    public func deleteIPFilter(_ id: String) async throws(FirewallError) {
-        try await filterChange { state, _, changes throws(FirewallError) in
+    public func deleteIPFilter(_ id: String, by context: AuditContext? = nil) async throws(FirewallError) {
+        let audit = AuditIntent<PolicyRead<Void>>.make(context, "ip-filter.delete") { _ in
+            AuditSubject(details: [AuditDetail("ipFilterId", .string(id))])
+        }
+        try await filterChange(audit: audit) { state, _, changes throws(FirewallError) in
             try state.deleteIPFilter(id, changes: &changes)
         }
+    }
+}
+
+extension FirewallService {
+    private static func describeFilter(_ read: PolicyRead<StoredIPFilter>) -> AuditSubject {
+        AuditSubject(details: [AuditDetail("ipFilterId", .string(read.value.id))])
     }
 }
 

@@ -83,10 +83,11 @@ extension SessionStore {
     /// A write for a session: when another node holds it, a redirect there (or 503 while that
     /// node's lease ran out), before anything changes here.
     func mutate<T: Sendable>(
-        forSession id: String, _ body: @Sendable (inout FirewallState, Timestamp, inout ChangeSet) throws(FirewallError) -> T
+        forSession id: String, _ audit: AuditIntent<T>? = nil,
+        _ body: @Sendable (inout FirewallState, Timestamp, inout ChangeSet) throws(FirewallError) -> T
     ) throws(FirewallError) -> Durable<T> {
         if state.session(id) == nil, let elsewhere = array.elsewhere(session: id) { throw elsewhere }
-        return try mutate(body)
+        return try mutate(audit, body)
     }
 
     /// A read of the local state, or of the mirror when only another node holds what it asks for.
@@ -162,7 +163,7 @@ extension SessionStore {
     /// changes once the array committed it (`applySharedPolicy`). The If-Match check sees the
     /// array's version (the caller caught up under the array's lock).
     func proposePolicy<T: Sendable>(
-        ifMatch expectedVersion: Int64?,
+        ifMatch expectedVersion: Int64?, audit: AuditIntent<PolicyRead<T>>? = nil,
         _ body: @Sendable (inout FirewallState, Timestamp, inout ChangeSet) throws(FirewallError) -> T
     ) -> Result<(proposal: PolicyProposal, value: T), FirewallError> {
         do throws(FirewallError) {
@@ -174,10 +175,15 @@ extension SessionStore {
             }
             var shadow = state.policyShadow()
             var discarded = ChangeSet()
-            let value = try body(&shadow, clock(), &discarded)
+            let now = clock()
+            let value = try body(&shadow, now, &discarded)
             state.takeSequences(from: shadow)
-            let proposal = PolicyProposal(
+            var proposal = PolicyProposal(
                 before: state.sharedPolicy(revision: array.policyRevision), after: shadow.sharedPolicy(revision: array.policyRevision))
+            // The record goes into the array's policy transaction with the change.
+            if !discarded.changes.isEmpty {
+                proposal.audit = audit?.record(of: PolicyRead(value: value, version: shadow.policyVersion), at: now)
+            }
             return .success((proposal, value))
         } catch {
             return .failure(error)

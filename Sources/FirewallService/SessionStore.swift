@@ -112,14 +112,18 @@ actor SessionStore {
     // MARK: The one path every operation takes
 
     /// Applies a change under the actor: refused up front while a sink fails (so memory does not
-    /// run ahead of the disk and the kernel), then handed to the pipeline.
+    /// run ahead of the disk and the kernel), then handed to the pipeline. With `audit`, a change
+    /// that changed something carries its audit record in the same change set (one transaction).
     func mutate<T: Sendable>(
+        _ audit: AuditIntent<T>? = nil,
         _ body: @Sendable (inout FirewallState, Timestamp, inout ChangeSet) throws(FirewallError) -> T
     ) throws(FirewallError) -> Durable<T> {
         if let failure = pipeline.failure { throw FirewallError.unavailable(failure) }
         try array.refuseWrites(sequencesLeft: state.sequencesLeft)
         var changes = ChangeSet()
-        let value = try body(&state, clock(), &changes)
+        let now = clock()
+        let value = try body(&state, now, &changes)
+        audit?.append(value, at: now, to: &changes)
         return Durable(value: value, ticket: commit(changes))
     }
 

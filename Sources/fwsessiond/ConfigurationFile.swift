@@ -120,6 +120,15 @@ enum ConfigurationFile {
             // Not chosen by the operator: keep idle streams alive under the shorter timeout.
             configuration.events.heartbeatSeconds = max(1, configuration.connectionTimeoutSeconds / 2)
         }
+        if var audit = try root.optionalObject("audit") {
+            if let days = try audit.optionalInt("retentionDays", in: 1...3650) {
+                configuration.auditRetention.maxAgeSeconds = Double(days) * 86_400
+            }
+            if let records = try audit.optionalInt("maxRecords", in: 1_000...1_000_000_000) {
+                configuration.auditRetention.maxRecords = Int(records)
+            }
+            try audit.rejectUnknownKeys()
+        }
         try DataPlaneConfiguration.apply(&root, to: &configuration.dataPlane)
         if let tokens = try root.optionalObjectArray("tokens") {
             configuration.tokens = try parseTokens(tokens)

@@ -38,18 +38,22 @@ struct FirewallServer: Service {
         var restored = PersistedState()
         var sinks: [any ChangeSink] = []
         var arrayNode: ArrayNode?
+        // The audit trail is read from the store that writes it; `--store memory` has none.
+        var auditTrail: (any AuditTrailReader)?
         switch configuration.store {
         case .postgres:
             let joined = try ArrayNode.open(configuration.array, logger: logger)
             restored = joined.restored
             sinks.append(joined.node.backend)
             arrayNode = joined.node
+            auditTrail = PGAuditTrail(settings: joined.node.backend.settings, retention: configuration.auditRetention)
         case .memory:
             break
         case .sqlite:
             let store = try SQLiteBackend(directory: configuration.dataDirectory)
             restored = try store.load()
             sinks.append(store)
+            auditTrail = store.auditTrail(retention: configuration.auditRetention)
         }
         var traffic: (any TrafficCounterSource)?
         if let dataPlaneSettings = configuration.dataPlane {
@@ -69,7 +73,7 @@ struct FirewallServer: Service {
         let loop = EventLoop()
         let service = FirewallService(
             restoring: restored, sinks: sinks, traffic: traffic, settings: configuration.settings, logger: logger,
-            listener: PipelineObserver(events: events, metrics: metrics), array: arrayNode, loop: loop)
+            listener: PipelineObserver(events: events, metrics: metrics), array: arrayNode, loop: loop, auditTrail: auditTrail)
         let routes = FirewallRoutes.make(
             service: service, settings: configuration.settings, metrics: metrics, events: events,
             audit: AuditLog(logger: logger))

@@ -4,9 +4,10 @@ import Synchronization
 import Glibc
 #endif
 
-/// Standard error, buffered: access-log lines (info and below) are collected and written every
-/// 200 ms or every 64 KiB, so a busy server does not make one write system call per request;
-/// lines at notice and above (audit lines, warnings, errors) are written at once, after what is
+/// Standard error, buffered: access-log and audit lines are collected and written every 200 ms
+/// or every 64 KiB, so a busy server does not make one write system call per request (a crash
+/// may lose the last fraction of a second of them; never a durable audit record, which the store
+/// holds); other lines at notice and above (warnings, errors) are written at once, after what is
 /// buffered, so order is kept.
 final class LogOutput: Sendable {
     static let shared = LogOutput()

@@ -53,6 +53,8 @@ struct ServerConfiguration: Sendable, Equatable {
     var tls: HTTPTLSConfiguration?
     /// The `/events` stream's limits.
     var events = EventStreamSettings()
+    /// How long the durable audit trail keeps its records (`"audit"`).
+    var auditRetention = AuditRetention()
     /// The nftables data plane; nil (`"kind": "none"`) enforces nothing and needs no privileges.
     var dataPlane: DataPlaneSettings?
     /// Bearer tokens (hashed); none means access control is off and only loopback is allowed.

@@ -31,7 +31,8 @@ struct StandardErrorLogHandler: LogHandler {
         case .text: textLine(event, time: time, metadata: merged)
         case .json: jsonLine(event, time: time, metadata: merged)
         }
-        LogOutput.shared.write(line, urgent: event.level >= .notice)
+        // Audit lines are batched with the access lines: the durable record is the store's trail.
+        LogOutput.shared.write(line, urgent: event.level >= .notice && merged["log"] != "audit")
     }
 
     private func textLine(_ event: LogEvent, time: String, metadata: Logger.Metadata) -> [UInt8] {

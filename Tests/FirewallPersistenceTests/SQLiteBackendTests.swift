@@ -115,7 +115,7 @@ struct SQLiteBackendTests {
         let grant = try #require(state.binds.first?.grant)
         #expect(grant.endsAt == nil && grant.idleTimeoutSeconds == nil && grant.lastActiveAt == Timestamp(seconds: 6))
         let reopened = try SQLiteConnection(path: folder + "/" + SQLiteBackend.fileName)
-        #expect(try reopened.scalarText("SELECT group_concat(name) FROM schema_migrations") == "0001_initial,0002_lifetimes")
+        #expect(try reopened.scalarText("SELECT group_concat(name) FROM schema_migrations") == "0001_initial,0002_lifetimes,0003_audit")
         reopened.close()
     }
 
@@ -168,7 +168,7 @@ struct SQLiteBackendTests {
         let backend = try SQLiteBackend(directory: folder)
         backend.close()
         let connection = try SQLiteConnection(path: folder + "/" + SQLiteBackend.fileName)
-        #expect(try connection.scalarText("SELECT group_concat(name) FROM schema_migrations") == "0001_initial,0002_lifetimes")
+        #expect(try connection.scalarText("SELECT group_concat(name) FROM schema_migrations") == "0001_initial,0002_lifetimes,0003_audit")
         try connection.execute("INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_from_the_future', 0)")
         connection.close()
         #expect {

@@ -633,6 +633,30 @@ def test_tokens_and_limits(guarded_server, contract):
     problem(admin.call("POST", "/decisions/batch", 413, big), "E_INVALIDARG")
 
 
+# --------------------------------------------------------------------------- audit trail
+
+def test_audit_trail(api, contract, tmp_path_factory):
+    # The module's server keeps no trail (memory store): 409. A second one on SQLite has one.
+    problem(api.call("GET", "/audit", 409), "HRESULT_FROM_WIN32(ERROR_INVALID_STATE)")
+    durable = Server(["--data", str(tmp_path_factory.mktemp("audit"))])
+    try:
+        client = Client(durable, contract)
+        session = client.call("POST", "/sessions", 201, {"clientAddress": "10.1.2.3"}).json()
+        client.call("POST", f"/sessions/{session['id']}/binds", 201, {"protocol": "tcp", "address": "203.0.113.10:40000"})
+        client.call("POST", "/ip-filters", 201, {"include": ["198.51.100.0/24"]})
+        page = client.call("GET", "/audit?limit=2", 200).json()
+        assert [record["action"] for record in page["items"]] == ["session.create", "bind.create"]
+        assert page["nextCursor"]
+        rest = client.call("GET", f"/audit?cursor={page['nextCursor']}&since=2000-01-01T00:00:00Z", 200).json()
+        assert [record["action"] for record in rest["items"]] == ["ip-filter.create"]
+        assert rest["items"][0]["details"]["ipFilterId"]
+        client.call("GET", "/audit?action=bind.create&token=anonymous-loopback&hresult=S_OK", 200)
+        problem(client.call("GET", "/audit?until=tomorrow", 400), "E_INVALIDARG", "until")
+        problem(client.call("GET", "/audit?bind=7", 400), "E_INVALIDARG", "bind")
+    finally:
+        durable.stop()
+
+
 # --------------------------------------------------------------------------- coverage
 
 def test_every_operation_was_exercised_both_ways(contract):

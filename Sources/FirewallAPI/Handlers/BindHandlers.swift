@@ -18,7 +18,7 @@ struct BindHandlers: Sendable {
             return (transport, address)
         }
         let sessionID = request.parameter("id")
-        let bind = try await service.createBind(sessionID: sessionID, transport: transport, address: address)
+        let bind = try await service.createBind(sessionID: sessionID, transport: transport, address: address, by: request.auditContext)
         return JSONResponse.created(at: "/sessions/\(sessionID)/binds/\(bind.id)") { $0.bind(bind) }
     }
 
@@ -45,7 +45,7 @@ struct BindHandlers: Sendable {
     func delete(_ request: APIRequest) async throws -> APIResponse {
         try request.requireNoBody()
         let bindID = try request.bindID()
-        let bind = try await service.closeBind(sessionID: request.parameter("id"), bindID: bindID)
+        let bind = try await service.closeBind(sessionID: request.parameter("id"), bindID: bindID, by: request.auditContext)
         return JSONResponse.make { $0.bind(bind) }
     }
 
@@ -62,7 +62,7 @@ struct BindHandlers: Sendable {
             try body.finish()
             return filter
         }
-        let bind = try await service.setIPFilter(sessionID: request.parameter("id"), bindID: bindID, filter: filter)
+        let bind = try await service.setIPFilter(sessionID: request.parameter("id"), bindID: bindID, filter: filter, by: request.auditContext)
         return JSONResponse.make { $0.bind(bind) }
     }
 
@@ -72,7 +72,7 @@ struct BindHandlers: Sendable {
     func liftIPFilter(_ request: APIRequest) async throws -> APIResponse {
         try request.requireNoBody()
         let bindID = try request.bindID()
-        let bind = try await service.setIPFilter(sessionID: request.parameter("id"), bindID: bindID, filter: nil)
+        let bind = try await service.setIPFilter(sessionID: request.parameter("id"), bindID: bindID, filter: nil, by: request.auditContext)
         return JSONResponse.make { $0.bind(bind) }
     }
 }

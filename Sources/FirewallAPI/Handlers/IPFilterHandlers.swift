@@ -18,7 +18,7 @@ struct IPFilterHandlers: Sendable {
             try body.finish()
             return (include, exclude)
         }
-        let filter = try await service.createIPFilter(include: include, exclude: exclude)
+        let filter = try await service.createIPFilter(include: include, exclude: exclude, by: request.auditContext)
         return JSONResponse.created(at: "/ip-filters/\(filter.id)") { $0.ipFilter(filter) }
     }
 
@@ -37,7 +37,7 @@ struct IPFilterHandlers: Sendable {
     /// `DELETE /ip-filters/{id}`: 204, or ERROR_BUSY while an allowed bind references it.
     func delete(_ request: APIRequest) async throws -> APIResponse {
         try request.requireNoBody()
-        try await service.deleteIPFilter(request.parameter("id"))
+        try await service.deleteIPFilter(request.parameter("id"), by: request.auditContext)
         return APIResponse(status: 204)
     }
 
@@ -81,7 +81,7 @@ struct IPFilterHandlers: Sendable {
     /// `POST /ip-filters/{id}/clone` (Clone).
     func clone(_ request: APIRequest) async throws -> APIResponse {
         try request.requireNoBody()
-        let filter = try await service.cloneIPFilter(request.parameter("id"))
+        let filter = try await service.cloneIPFilter(request.parameter("id"), by: request.auditContext)
         return JSONResponse.created(at: "/ip-filters/\(filter.id)") { $0.ipFilter(filter) }
     }
 
@@ -109,7 +109,7 @@ struct IPFilterHandlers: Sendable {
             try body.finish()
             return range
         }
-        let filter = try await service.modifyIPFilter(request.parameter("id"), operation(range))
+        let filter = try await service.modifyIPFilter(request.parameter("id"), operation(range), by: request.auditContext)
         return JSONResponse.make { $0.ipFilter(filter) }
     }
 
@@ -122,7 +122,7 @@ struct IPFilterHandlers: Sendable {
             try body.finish()
             return id
         }
-        let filter = try await service.modifyIPFilter(request.parameter("id"), operation(otherID))
+        let filter = try await service.modifyIPFilter(request.parameter("id"), operation(otherID), by: request.auditContext)
         return JSONResponse.make { $0.ipFilter(filter) }
     }
 }

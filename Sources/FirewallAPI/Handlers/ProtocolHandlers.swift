@@ -24,7 +24,7 @@ struct ProtocolHandlers: Sendable {
     /// `POST /protocols`: the GUID is optional (a random one is chosen).
     func create(_ request: APIRequest) async throws -> APIResponse {
         let definition = try Self.definition(from: request, pathGUID: nil)
-        let (created, version) = try await service.createProtocol(definition, ifMatch: try request.ifMatchPolicyVersion())
+        let (created, version) = try await service.createProtocol(definition, ifMatch: try request.ifMatchPolicyVersion(), by: request.auditContext)
         audit.record("protocol.create", by: request, [
             "protocol.guid": "\(created.guid)", "protocol.name": "\(created.name)", "policy.version": "\(version)",
         ])
@@ -36,7 +36,7 @@ struct ProtocolHandlers: Sendable {
     /// `PUT /protocols/{guid}`.
     func replace(_ request: APIRequest) async throws -> APIResponse {
         let definition = try Self.definition(from: request, pathGUID: try Self.guid(request))
-        let (replaced, version) = try await service.replaceProtocol(definition, ifMatch: try request.ifMatchPolicyVersion())
+        let (replaced, version) = try await service.replaceProtocol(definition, ifMatch: try request.ifMatchPolicyVersion(), by: request.auditContext)
         audit.record("protocol.replace", by: request, [
             "protocol.guid": "\(replaced.guid)", "protocol.name": "\(replaced.name)", "policy.version": "\(version)",
         ])
@@ -47,7 +47,7 @@ struct ProtocolHandlers: Sendable {
     func delete(_ request: APIRequest) async throws -> APIResponse {
         try request.requireNoBody()
         let guid = try Self.guid(request)
-        let version = try await service.deleteProtocol(guid, ifMatch: try request.ifMatchPolicyVersion())
+        let version = try await service.deleteProtocol(guid, ifMatch: try request.ifMatchPolicyVersion(), by: request.auditContext)
         audit.record("protocol.delete", by: request, ["protocol.guid": "\(guid)", "policy.version": "\(version)"])
         var headers = HTTPHeaders()
         headers.add(name: "ETag", value: "\"\(version)\"")

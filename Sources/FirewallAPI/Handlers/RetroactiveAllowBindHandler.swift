@@ -9,6 +9,7 @@ struct RetroactiveAllowBindHandler: Sendable {
     let service: FirewallService
     let maxRangesPerFilter: Int
     let audit: AuditLog
+    let metrics: FirewallMetrics
 
     /// Only decodes: check 1 (the request is valid) is `RetroactiveAllowBindRequest`'s initializer
     /// and, for a stored filter, `FirewallState.retroactiveAllowBind`, which makes checks 2 to 7.
@@ -36,7 +37,8 @@ struct RetroactiveAllowBindHandler: Sendable {
         }
         let result: RetroactiveAllowBindResult
         do {
-            result = try await service.retroactiveAllowBind(sessionID: request.parameter("id"), allowRequest)
+            result = try await service.retroactiveAllowBind(
+                sessionID: request.parameter("id"), allowRequest, by: request.auditContext)
         } catch {
             audit.record("retroactive-allow-bind", by: request, [
                 "session.id": "\(request.parameter("id"))", "bind.address": "\(allowRequest.address)",
@@ -44,7 +46,10 @@ struct RetroactiveAllowBindHandler: Sendable {
             ])
             throw error
         }
-        audit.record("retroactive-allow-bind", by: request, [
+        // A re-approval (S_FALSE) changes nothing: counted, not kept in the trail, and its line
+        // sampled (a helper may re-approve in a loop).
+        if result.hresult == .S_FALSE { metrics.recordReapproval() }
+        audit.record("retroactive-allow-bind", by: request, sampled: result.hresult == .S_FALSE, [
             "session.id": "\(request.parameter("id"))", "bind.address": "\(allowRequest.address)",
             "bind.ids": "\(result.binds.map(\.id.description).joined(separator: ","))",
             "protocol.guid": "\(allowRequest.protocolGUID)", "flags": "\(allowRequest.flags.names.joined(separator: ","))",

@@ -26,7 +26,7 @@ struct RuleHandlers: Sendable {
     /// `POST /rules`.
     func create(_ request: APIRequest) async throws -> APIResponse {
         let spec = try Self.spec(from: request)
-        let (rule, version) = try await service.createRule(spec, ifMatch: try request.ifMatchPolicyVersion())
+        let (rule, version) = try await service.createRule(spec, ifMatch: try request.ifMatchPolicyVersion(), by: request.auditContext)
         audit.record("rule.create", by: request, Self.auditDetails(rule, version))
         return JSONResponse.make(status: 201, headers: [(name: "Location", value: "/rules/\(rule.rule.id)"), Self.etag(version)]) {
             $0.rule(rule)
@@ -37,7 +37,7 @@ struct RuleHandlers: Sendable {
     func replace(_ request: APIRequest) async throws -> APIResponse {
         let spec = try Self.spec(from: request)
         let (rule, version) = try await service.replaceRule(
-            request.parameter("id"), spec, ifMatch: try request.ifMatchPolicyVersion())
+            request.parameter("id"), spec, ifMatch: try request.ifMatchPolicyVersion(), by: request.auditContext)
         audit.record("rule.replace", by: request, Self.auditDetails(rule, version))
         return JSONResponse.make(headers: [Self.etag(version)]) { $0.rule(rule) }
     }
@@ -45,7 +45,7 @@ struct RuleHandlers: Sendable {
     /// `DELETE /rules/{id}`: 204 with the new ETag.
     func delete(_ request: APIRequest) async throws -> APIResponse {
         try request.requireNoBody()
-        let version = try await service.deleteRule(request.parameter("id"), ifMatch: try request.ifMatchPolicyVersion())
+        let version = try await service.deleteRule(request.parameter("id"), ifMatch: try request.ifMatchPolicyVersion(), by: request.auditContext)
         audit.record("rule.delete", by: request, ["rule.id": "\(request.parameter("id"))", "policy.version": "\(version)"])
         var headers = HTTPHeaders()
         headers.add(name: Self.etag(version).name, value: Self.etag(version).value)

@@ -27,7 +27,7 @@ struct SessionHandlers: Sendable {
                 id: id, clientAddress: clientAddress, clientType: clientType, clientMachineName: machineName, user: user)
         }
         try newSession.validate()
-        let session = try await service.createSession(newSession)
+        let session = try await service.createSession(newSession, by: request.auditContext)
         return JSONResponse.created(at: "/sessions/\(session.id)") { $0.session(session) }
     }
 
@@ -59,7 +59,7 @@ struct SessionHandlers: Sendable {
     /// `DELETE /sessions/{id}`: the session and its binds become terminating.
     func delete(_ request: APIRequest) async throws -> APIResponse {
         try request.requireNoBody()
-        let session = try await service.terminateSession(request.parameter("id"))
+        let session = try await service.terminateSession(request.parameter("id"), by: request.auditContext)
         return JSONResponse.make { $0.session(session) }
     }
 }

@@ -17,6 +17,7 @@ public final class FirewallMetrics: Sendable {
     private let events: [DomainEvent.Kind: Counter]
     private let expiries: Counter
     private let revocations: Counter
+    private let reapprovals: Counter
     private let sessions: [SessionState: Gauge]
     private let binds: [BindState: Gauge]
     private let policyVersion: Gauge
@@ -83,6 +84,10 @@ public final class FirewallMetrics: Sendable {
                 "bind_expiries", unit: "total", "Binds removed because nobody approved them in time or their approval ran out (lifetime, idle)."))
         revocations = registry.makeCounter(
             descriptor: Self.metric("bind_revocations", unit: "total", "Allowed binds sent back to pending by a policy change."))
+        reapprovals = registry.makeCounter(
+            descriptor: Self.metric(
+                "retroactive_reapprovals", unit: "total",
+                "RetroactiveAllowBind calls answered S_FALSE (already allowed): not kept in the audit trail, their log lines sampled."))
         sessions = Dictionary(uniqueKeysWithValues: SessionState.allCases.map { state in
             (state, registry.makeGauge(descriptor: Self.metric("sessions", "Sessions by state."), labels: [("state", state.rawValue)]))
         })
@@ -175,6 +180,9 @@ public final class FirewallMetrics: Sendable {
 
     /// Counts a repair of the data plane's table.
     public func recordDataPlaneRepair() { dataPlaneRepairs.increment() }
+
+    /// Counts a RetroactiveAllowBind that changed nothing (S_FALSE).
+    public func recordReapproval() { reapprovals.increment() }
 
     /// Records how long the last full load of the data plane's table took.
     public func recordDataPlaneLoad(_ duration: Duration) {

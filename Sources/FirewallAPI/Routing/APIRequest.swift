@@ -18,6 +18,9 @@ public struct APIRequest: Sendable {
     /// log lines and sent back in the answer.
     public let requestID: String
 
+    /// Who asks, for the audit record of the change this request makes.
+    var auditContext: AuditContext { AuditContext(token: principal.name, requestID: requestID) }
+
     /// A path parameter (always present: the route matched).
     func parameter(_ name: String) -> String { pathParameters[name] ?? "" }
 

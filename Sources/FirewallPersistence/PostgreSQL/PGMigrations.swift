@@ -248,6 +248,32 @@ enum PGMigrations {
                 CREATE INDEX session_claims_by_shard ON session_claims (shard);
                 CREATE INDEX address_claims_by_shard ON address_claims (shard);
                 """),
+        // The audit trail: every node's records in one table, each with its node; the key makes
+        // a batch written again after a lost COMMIT harmless.
+        Migration(
+            name: "0006_audit",
+            sql: """
+                CREATE TABLE audit (
+                    id bigserial PRIMARY KEY,
+                    node text NOT NULL,
+                    record_key bigint NOT NULL,
+                    time double precision NOT NULL,
+                    action text NOT NULL,
+                    token text NOT NULL,
+                    request_id text NOT NULL,
+                    session_id text,
+                    bind_id bigint,
+                    hresult text NOT NULL,
+                    details text NOT NULL,
+                    UNIQUE (node, record_key)
+                );
+                CREATE INDEX audit_time ON audit (time, id);
+                CREATE INDEX audit_action ON audit (action, id);
+                CREATE INDEX audit_token ON audit (token, id);
+                CREATE INDEX audit_session ON audit (session_id, id) WHERE session_id IS NOT NULL;
+                CREATE INDEX audit_bind ON audit (bind_id, id) WHERE bind_id IS NOT NULL;
+                CREATE INDEX audit_hresult ON audit (hresult, id);
+                """),
     ]
 
     /// Brings the database to this build's schema, or refuses with a message an operator can act on.

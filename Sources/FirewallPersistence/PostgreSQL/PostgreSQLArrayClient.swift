@@ -134,7 +134,9 @@ public final class PostgreSQLArrayClient: Sendable {
                     connection.rollbackIfNeeded()
                     return .failure(.refused(refusal))
                 }
-                let results = try connection.pipeline(Self.writes(proposal) + [
+                // The change's audit record commits with it, or not at all.
+                let audit = proposal.audit.map { [PGStatement(AuditSQL.insert, AuditSQL.parameters($0, node: shard))] } ?? []
+                let results = try connection.pipeline(Self.writes(proposal) + audit + [
                     PGStatement("UPDATE policy SET version = $1, revision = revision + 1 WHERE id = 1 RETURNING revision", [String(proposal.after.version)]),
                 ])
                 guard let committed = results.last?.scalar.flatMap({ Int64($0) }) else {

@@ -245,6 +245,7 @@ struct BatchStatements {
         var binds: [BindID: Bind?] = [:]
         var counterOrder: [BindID] = []
         var counters: [BindID: BindCounters] = [:]
+        var audits: [PGStatement] = []
         for change in changes {
             switch change {
             case .sessionSaved(let session):
@@ -280,6 +281,10 @@ struct BatchStatements {
             case .bindsHandedOver:
                 // Only after this node was fenced: the rows are the adopter's.
                 break
+            case .auditRecorded(let record):
+                // In the batch's fenced transaction, tagged with this node; written again after
+                // a COMMIT whose outcome was lost, the record's key makes the second a no-op.
+                audits.append(PGStatement(prepared: "fws_audit_save", AuditSQL.insert, AuditSQL.parameters(record, node: shard)))
             }
         }
         for id in sessionOrder {
@@ -304,6 +309,7 @@ struct BatchStatements {
                 [shard, String(id.rawValue), String(counter.accepted), String(counter.discarded),
                  counter.lastActiveAt.map { PGRowCoding.number($0.seconds) }]))
         }
+        statements += audits
         if !statements.isEmpty && UInt64.random(in: 0..<200) == 0 {
             // Removal records only serve mirrors that poll every fraction of a second.
             statements.append(PGStatement(

@@ -74,6 +74,30 @@ struct Migration {
                 ALTER TABLE binds ADD COLUMN last_active_at REAL;
                 ALTER TABLE sessions ADD COLUMN expires_at REAL;
                 """),
+        // The audit trail (`AuditRecord`), written in the transaction of the change it records;
+        // an index per filter of `GET /audit`, each ending in the id the pages follow.
+        Migration(
+            name: "0003_audit",
+            sql: """
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    record_key INTEGER NOT NULL,
+                    time REAL NOT NULL,
+                    action TEXT NOT NULL,
+                    token TEXT NOT NULL,
+                    request_id TEXT NOT NULL,
+                    session_id TEXT,
+                    bind_id INTEGER,
+                    hresult TEXT NOT NULL,
+                    details TEXT NOT NULL
+                );
+                CREATE INDEX audit_time ON audit (time, id);
+                CREATE INDEX audit_action ON audit (action, id);
+                CREATE INDEX audit_token ON audit (token, id);
+                CREATE INDEX audit_session ON audit (session_id, id) WHERE session_id IS NOT NULL;
+                CREATE INDEX audit_bind ON audit (bind_id, id) WHERE bind_id IS NOT NULL;
+                CREATE INDEX audit_hresult ON audit (hresult, id);
+                """),
     ]
 
     /// Applies the migrations the database has not seen, each in its own transaction.

@@ -67,6 +67,22 @@ public final class SQLiteBackend: PersistenceBackend {
         }
     }
 
+    /// Runs `body` with the store's connection, between batches (never inside one: the batch
+    /// holds the same lock from BEGIN to COMMIT). For the audit trail's reads and pruning, which
+    /// share this connection because the database is opened with `locking_mode = EXCLUSIVE` (a
+    /// second connection could not read it).
+    func withConnection<T>(_ body: (SQLiteConnection) throws(PersistenceError) -> T) throws(PersistenceError) -> T {
+        try connection.withLock { box throws(PersistenceError) in
+            guard let connection = box.connection else { throw PersistenceError("the store is closed") }
+            return try body(connection)
+        }
+    }
+
+    /// The audit trail of this store, for `GET /audit`, pruned to `retention`.
+    public func auditTrail(retention: AuditRetention) -> SQLiteAuditTrail {
+        SQLiteAuditTrail(backend: self, retention: retention)
+    }
+
     /// Closes the database after the last batch.
     public func finish() { close() }
 

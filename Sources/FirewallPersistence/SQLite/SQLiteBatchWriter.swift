@@ -15,6 +15,7 @@ final class SQLiteBatchWriter {
     private let clearRules: SQLiteStatement
     private let saveRule: SQLiteStatement
     private let saveMetadata: SQLiteStatement
+    private let saveAudit: SQLiteStatement
 
     init(connection: SQLiteConnection) throws(PersistenceError) {
         self.connection = connection
@@ -44,6 +45,10 @@ final class SQLiteBatchWriter {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
         saveMetadata = try connection.prepare("INSERT OR REPLACE INTO metadata (key, value) VALUES (?, ?)")
+        saveAudit = try connection.prepare("""
+            INSERT INTO audit (record_key, time, action, token, request_id, session_id, bind_id, hresult, details)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
     }
 
     /// Writes `changes` in one transaction; on failure nothing of it is kept.
@@ -116,6 +121,14 @@ final class SQLiteBatchWriter {
                     .text(RowCoding.jsonText(rule.users)), rule.sourceAddresses.map { .text(RowCoding.text($0)) },
                 ])
             }
+        case .auditRecorded(let record):
+            // In the batch's transaction: the record holds exactly when the change it records does.
+            try saveAudit.run([
+                .integer(Int64(bitPattern: record.key)), .real(record.time.seconds), .text(record.action), .text(record.token),
+                .text(record.requestID), record.sessionID.map { .text($0) },
+                record.bindID.map { .integer(Int64(bitPattern: $0.rawValue)) }, .text(record.hresult),
+                .text(AuditDetailsCoding.text(record.details)),
+            ])
         case .metadataSaved, .alreadyStored, .bindsHandedOver:
             break
         }

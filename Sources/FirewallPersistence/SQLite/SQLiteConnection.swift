@@ -71,6 +71,9 @@ final class SQLiteConnection {
         return " (\(reason): the server runs as uid \(getuid()); the data folder and the files in it must be writable by it)"
     }
 
+    /// Rows the last INSERT, UPDATE or DELETE changed.
+    var changes: Int { Int(sqlite3_changes(handle)) }
+
     /// The value of a single-value query, as text.
     func scalarText(_ sql: String) throws(PersistenceError) -> String? {
         let statement = try prepare(sql)

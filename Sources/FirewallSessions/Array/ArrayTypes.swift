@@ -94,11 +94,14 @@ public struct PolicyProposal: Sendable {
     public var before: SharedPolicy
     /// The policy after the change.
     public var after: SharedPolicy
+    /// The change's audit record, written in the array's policy transaction.
+    public var audit: AuditRecord?
 
     /// Creates a proposal.
-    public init(before: SharedPolicy, after: SharedPolicy) {
+    public init(before: SharedPolicy, after: SharedPolicy, audit: AuditRecord? = nil) {
         self.before = before
         self.after = after
+        self.audit = audit
     }
 }
 

@@ -24,6 +24,9 @@ public enum StateChange: Sendable {
     /// after the store (the kernel) drop them like removed binds; the store writes nothing (the
     /// rows are the adopter's).
     case bindsHandedOver([BindID])
+    /// The audit record of the change it travels with (`AuditRecord`): the store writes it in the
+    /// same transaction; the sinks after the store ignore it.
+    case auditRecorded(AuditRecord)
 }
 
 /// Approximate traffic counters of one bind, flushed now and then rather than on every decision.

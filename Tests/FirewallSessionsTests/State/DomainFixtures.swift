@@ -287,7 +287,7 @@ struct StoreTwin {
             case .rulesReplaced(let list): rules = list
             case .metadataSaved(let saved): metadata = saved
             case .alreadyStored(let stored): apply(stored)
-            case .bindsHandedOver: break
+            case .bindsHandedOver, .auditRecorded: break
             }
         }
     }
