@@ -91,16 +91,16 @@ public final class APIResponder: HTTPResponder {
     ) {
         guard accessLog.logLevel <= level else { return }
         var metadata: Logger.Metadata = [
-            "request.id": "\(requestID)",
-            "http.method": "\(method)",
-            "http.route": "\(route ?? "-")",
-            "http.status": "\(status)",
-            "hresult": "\(hresult.name)",
-            "latency.ms": "\(latency.map(Self.milliseconds) ?? "0.000")",
-            "token": "\(token ?? "-")",
-            "client.address": "\(client ?? "-")",
+            "request.id": .string(requestID),
+            "http.method": .string(method),
+            "http.route": .string(route ?? "-"),
+            "http.status": .string(String(status)),
+            "hresult": .string(hresult.name),
+            "latency.ms": .string(latency.map(Self.milliseconds) ?? "0.000"),
+            "token": .string(token ?? "-"),
+            "client.address": .string(client ?? "-"),
         ]
-        if let reason { metadata["reason"] = "\(reason)" }
+        if let reason { metadata["reason"] = .string(reason) }
         accessLog.log(level: level, "request", metadata: metadata)
     }
 
@@ -188,6 +188,10 @@ public final class APIResponder: HTTPResponder {
 
     private static func milliseconds(_ seconds: Double) -> String {
         let micros = Int((seconds * 1_000_000).rounded())
-        return "\(micros / 1000).\(String(repeating: "0", count: 3 - String(micros % 1000).count))\(micros % 1000)"
+        let fraction = micros % 1000
+        var text = String(micros / 1000)
+        text += fraction < 10 ? ".00" : fraction < 100 ? ".0" : "."
+        text += String(fraction)
+        return text
     }
 }

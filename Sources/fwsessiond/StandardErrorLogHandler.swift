@@ -23,38 +23,70 @@ struct StandardErrorLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        let fields = Self.fields(metadata, metadataProvider?.get(), event.metadata)
         let time = Timestamp.now().rfc3339
         let line = switch format {
-        case .text: textLine(event, time: time, metadata: merged)
-        case .json: jsonLine(event, time: time, metadata: merged)
+        case .text: textLine(event, time: time, fields: fields)
+        case .json: jsonLine(event, time: time, fields: fields)
         }
         // Audit lines are batched with the access lines: the durable record is the store's trail.
-        LogOutput.shared.write(line, urgent: event.level >= .notice && merged["log"] != "audit")
+        let isAudit = fields.contains { $0.key == "log" && $0.value == "audit" }
+        LogOutput.shared.write(line, urgent: event.level >= .notice && !isAudit)
     }
 
-    private func textLine(_ event: LogEvent, time: String, metadata: Logger.Metadata) -> [UInt8] {
-        var line = time
-        line += " \(event.level.rawValue) \(label): \(event.message)"
-        for key in metadata.keys.sorted() {
-            line += " \(key)=\(metadata[key].map { "\($0)" } ?? "")"
+    /// The handler's, the provider's and the event's metadata by key, a later one winning: a few
+    /// pairs sorted in place cost less than merging dictionaries (this runs for every request).
+    private static func fields(
+        _ own: Logger.Metadata, _ provided: Logger.Metadata?, _ extra: Logger.Metadata?
+    ) -> [(key: String, value: Logger.Metadata.Value)] {
+        var pairs: [(key: String, value: Logger.Metadata.Value, rank: Int)] = []
+        pairs.reserveCapacity(own.count + (provided?.count ?? 0) + (extra?.count ?? 0))
+        for (rank, source) in [own, provided ?? [:], extra ?? [:]].enumerated() {
+            for (key, value) in source { pairs.append((key, value, rank)) }
         }
-        line += "\n"
-        return Array(line.utf8)
+        pairs.sort { $0.key != $1.key ? $0.key < $1.key : $0.rank < $1.rank }
+        var fields: [(key: String, value: Logger.Metadata.Value)] = []
+        fields.reserveCapacity(pairs.count)
+        for (index, pair) in pairs.enumerated() where index + 1 == pairs.count || pairs[index + 1].key != pair.key {
+            fields.append((pair.key, pair.value))
+        }
+        return fields
     }
 
-    private func jsonLine(_ event: LogEvent, time: String, metadata: Logger.Metadata) -> [UInt8] {
+    private func textLine(_ event: LogEvent, time: String, fields: [(key: String, value: Logger.Metadata.Value)]) -> [UInt8] {
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        line += time.utf8
+        line.append(0x20)
+        line += event.level.rawValue.utf8
+        line.append(0x20)
+        line += label.utf8
+        line += ": ".utf8
+        line += event.message.description.utf8
+        for (key, value) in fields {
+            line.append(0x20)
+            line += key.utf8
+            line.append(UInt8(ascii: "="))
+            switch value {
+            case .string(let text): line += text.utf8
+            case .stringConvertible(let convertible): line += convertible.description.utf8
+            default: line += "\(value)".utf8
+            }
+        }
+        line.append(0x0A)
+        return line
+    }
+
+    private func jsonLine(_ event: LogEvent, time: String, fields: [(key: String, value: Logger.Metadata.Value)]) -> [UInt8] {
         var writer = JSONWriter(reservingCapacity: 256)
         writer.beginObject()
         writer.field("time", time)
         writer.field("level", event.level.rawValue)
         writer.field("label", label)
         writer.field("message", event.message.description)
-        for key in metadata.keys.sorted() where !["time", "level", "label", "message"].contains(key) {
+        for (key, value) in fields where !["time", "level", "label", "message"].contains(key) {
             writer.key(key)
-            Self.write(metadata[key] ?? "", into: &writer)
+            Self.write(value, into: &writer)
         }
         writer.endObject()
         var line = writer.bytes
