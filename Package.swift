@@ -87,7 +87,7 @@ let package = Package(
         .target(
             name: "FirewallPipeline",
             dependencies: [
-                "FirewallSessions",
+                "EventLoop", "FirewallSessions",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

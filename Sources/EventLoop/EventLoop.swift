@@ -55,7 +55,7 @@ public final class EventLoop: SerialExecutor, TaskExecutor, @unchecked Sendable 
         var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: wakeup))
         epoll_ctl(epoll, EPOLL_CTL_ADD, wakeup, &event)
         let started = LoopCondition()
-        startLoopThread { [self] in
+        startDetachedThread { [self] in
             threadID.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
             started.signal()
             run()

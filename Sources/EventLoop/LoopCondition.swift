@@ -42,8 +42,9 @@ final class LoopCondition: @unchecked Sendable {
     }
 }
 
-/// Starts the loop's POSIX thread.
-func startLoopThread(_ body: @escaping @Sendable () -> Void) {
+/// Starts a detached POSIX thread running `body`: the loop's, and (through `startThread` of
+/// FirewallPipeline) the pipeline's stages and workers, which must not be cooperative threads.
+public func startDetachedThread(_ body: @escaping @Sendable () -> Void) {
     final class Body {
         let run: @Sendable () -> Void
         init(_ run: @escaping @Sendable () -> Void) { self.run = run }

@@ -127,17 +127,7 @@ extension FirewallState {
     public mutating func adopt(_ rows: ShardRows, now: Timestamp, changes: inout ChangeSet) {
         var taken: [StateChange] = []
         for session in rows.sessions.sorted(by: { $0.sequence < $1.sequence }) where sessions[session.id] == nil {
-            var session = session
-            session.bindIDs = []
-            session.pendingBindCount = 0
-            sessions[session.id] = session
-            sessionOrder.append(session.id, sequence: session.sequence)
-            sessionCounts[session.state, default: 0] += 1
-            if session.state == .terminating, let since = session.terminatingAt {
-                timers.schedule(.purgeSession(session.id), at: since.adding(settings.gracePeriodSeconds))
-            }
-            scheduleSessionExpiry(session)
-            taken.append(.sessionSaved(session))
+            taken.append(.sessionSaved(insertStoredSession(session, runningTimers: true)))
         }
         for bind in rows.binds.sorted(by: { $0.id < $1.id }) where binds[bind.id] == nil && sessions[bind.sessionID] != nil {
             insertBind(bind)
@@ -169,12 +159,7 @@ extension FirewallState {
                 existing.expiresAt = session.expiresAt
                 sessions[session.id] = existing
             } else {
-                var session = session
-                session.bindIDs = []
-                session.pendingBindCount = 0
-                sessions[session.id] = session
-                sessionOrder.append(session.id, sequence: session.sequence)
-                sessionCounts[session.state, default: 0] += 1
+                insertStoredSession(session, runningTimers: false)
             }
         }
         for bind in rows.binds where sessions[bind.sessionID] != nil {

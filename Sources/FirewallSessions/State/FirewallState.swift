@@ -64,16 +64,7 @@ public struct FirewallState: Sendable {
         sessions.reserveCapacity(persisted.sessions.count)
         binds.reserveCapacity(persisted.binds.count)
         for session in persisted.sessions.sorted(by: { $0.sequence < $1.sequence }) {
-            var session = session
-            session.bindIDs = []
-            session.pendingBindCount = 0
-            sessions[session.id] = session
-            sessionOrder.append(session.id, sequence: session.sequence)
-            sessionCounts[session.state, default: 0] += 1
-            if session.state == .terminating, let since = session.terminatingAt {
-                timers.schedule(.purgeSession(session.id), at: since.adding(settings.gracePeriodSeconds))
-            }
-            scheduleSessionExpiry(session)
+            insertStoredSession(session, runningTimers: true)
             metadata.lastSequence = max(metadata.lastSequence, session.sequence)
         }
         for filter in persisted.filters.sorted(by: { $0.sequence < $1.sequence }) {
@@ -227,5 +218,27 @@ public struct FirewallState: Sendable {
 
     mutating func rebuildEvaluator() {
         evaluator = RuleEvaluator(rules: rules, definedProtocols: Set(protocols.keys))
+    }
+}
+
+extension FirewallState {
+    /// Puts a session read from a store (a restore, an adoption, a mirror) into the tables, its
+    /// binds to follow; with `runningTimers`, its grace purge and idle expiry are scheduled (a
+    /// mirror's owner runs those). Returns the session as kept.
+    @discardableResult
+    mutating func insertStoredSession(_ session: Session, runningTimers: Bool) -> Session {
+        var session = session
+        session.bindIDs = []
+        session.pendingBindCount = 0
+        sessions[session.id] = session
+        sessionOrder.append(session.id, sequence: session.sequence)
+        sessionCounts[session.state, default: 0] += 1
+        if runningTimers {
+            if session.state == .terminating, let since = session.terminatingAt {
+                timers.schedule(.purgeSession(session.id), at: since.adding(settings.gracePeriodSeconds))
+            }
+            scheduleSessionExpiry(session)
+        }
+        return session
     }
 }
