@@ -21,6 +21,8 @@ def run_cluster_group(bench, runner, config, pending_binds=30_000):
     """Returns (rows for the throughput table, lines for the cluster section)."""
     cluster = PostgresCluster().start()
     results, lines = [], []
+    # Only this group's servers are stopped at its end: the C baseline keeps running for the rest.
+    already_running = set(bench.Process.running)
     try:
         for store in ("sqlite", "postgres"):
             results += durable_rows(bench, runner, config, store, cluster, pending_binds)
@@ -49,7 +51,8 @@ def run_cluster_group(bench, runner, config, pending_binds=30_000):
             f"max {delays[-1] * 1000:.1f} ms",
         ]
     finally:
-        bench.Process.stop_all()
+        for process in [p for p in bench.Process.running if p not in already_running]:
+            process.stop()
         cluster.destroy()
     return results, lines
 

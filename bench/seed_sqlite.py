@@ -5,7 +5,7 @@ Creating a million binds through the API takes minutes of durable commits; this 
 the server's own store would have written, in one transaction, in seconds. The server then loads
 them at start like any database it wrote itself.
 
-The schema is a copy of migrations 0001_initial and 0002_lifetimes
+The schema is a copy of migrations 0001_initial, 0002_lifetimes and 0003_audit
 (Sources/FirewallPersistence/SQLite/Migrations.swift) and the column formats follow
 SQLiteBatchWriter.swift and SQLiteLoader.swift:
 
@@ -21,7 +21,8 @@ SQLiteBatchWriter.swift and SQLiteLoader.swift:
 - rules: one allow rule 'r-1' at position 1 for the built-in FTP protocol and All Users
   (protocols 'only <guid>', users '["All Users"]'), so RetroactiveAllowBind succeeds;
 - metadata: policy_version (2: the rule raised it from 1) and last_sequence (the highest id used);
-- schema_migrations: '0001_initial', '0002_lifetimes'.
+- audit: empty (seeded rows are not changes anyone made through the API);
+- schema_migrations: '0001_initial', '0002_lifetimes', '0003_audit'.
 
 Bind k (0-based) has address 198.18.0.0/15 (RFC 2544's benchmarking range) + k // 50000, port
 10000 + k % 50000, and belongs to session k // (binds / sessions). `bench/run` checks before it
@@ -105,8 +106,30 @@ ALTER TABLE binds ADD COLUMN idle_timeout REAL;
 ALTER TABLE binds ADD COLUMN last_active_at REAL;
 ALTER TABLE sessions ADD COLUMN expires_at REAL;
 """
+# Migration 0003_audit, verbatim (the seeder writes no audit records: seeded rows were not changes
+# anyone made through the API).
+SCHEMA_0003 = """
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    record_key INTEGER NOT NULL,
+    time REAL NOT NULL,
+    action TEXT NOT NULL,
+    token TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    session_id TEXT,
+    bind_id INTEGER,
+    hresult TEXT NOT NULL,
+    details TEXT NOT NULL
+);
+CREATE INDEX audit_time ON audit (time, id);
+CREATE INDEX audit_action ON audit (action, id);
+CREATE INDEX audit_token ON audit (token, id);
+CREATE INDEX audit_session ON audit (session_id, id) WHERE session_id IS NOT NULL;
+CREATE INDEX audit_bind ON audit (bind_id, id) WHERE bind_id IS NOT NULL;
+CREATE INDEX audit_hresult ON audit (hresult, id);
+"""
 MIGRATIONS_TABLE = "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
-MIGRATIONS = ["0001_initial", "0002_lifetimes"]
+MIGRATIONS = ["0001_initial", "0002_lifetimes", "0003_audit"]
 
 BINDS_PER_ADDRESS = 50_000
 
@@ -132,7 +155,7 @@ def schema_rows(connection: sqlite3.Connection) -> list:
 
 def print_schema() -> None:
     connection = sqlite3.connect(":memory:")
-    connection.executescript(MIGRATIONS_TABLE + ";" + SCHEMA_0001 + SCHEMA_0002)
+    connection.executescript(MIGRATIONS_TABLE + ";" + SCHEMA_0001 + SCHEMA_0002 + SCHEMA_0003)
     print(json.dumps({"tables": schema_rows(connection), "migrations": MIGRATIONS}))
 
 
@@ -149,7 +172,7 @@ def seed(path: str, sessions: int, binds: int, state: str, prefix: str, bare_ses
     connection.execute("PRAGMA synchronous = OFF")
     connection.execute("BEGIN")
     connection.execute(MIGRATIONS_TABLE)
-    for statement in (SCHEMA_0001 + SCHEMA_0002).split(";"):
+    for statement in (SCHEMA_0001 + SCHEMA_0002 + SCHEMA_0003).split(";"):
         if statement.strip():
             connection.execute(statement)
     connection.executemany("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
