@@ -7,12 +7,11 @@ import Synchronization
 /// One thread that waits on file descriptors (libmicrohttpd's daemons) and runs Swift jobs: the
 /// HTTP thread, and the executor of the actor that owns fwsessiond's state.
 ///
-/// Running both on one thread is what lets a request that only reads (a decision, a GET, a
-/// RetroactiveAllowBind that changes nothing) be answered inside libmicrohttpd's callback, with
-/// the state in hand, instead of suspending the connection, waking another thread for a task and
-/// an actor hop, and resuming it (LIBMICROHTTPD.md: about 13 µs of CPU per request). A request that
-/// must wait (a change waits for its commit) still suspends its connection; its task prefers this
-/// executor, so it never leaves the thread either, and only the pipeline's sink threads wake it.
+/// Running both on one thread means a request's task (it prefers this executor) and its hops into
+/// the actor never wake another thread: the handlers of all requests MHD read in one pass run
+/// back to back as jobs, then MHD sends their answers. Answering inside libmicrohttpd's callback
+/// instead was tried and measured slower (branch `perf`; issue 10's note has the figures). Only
+/// the pipeline's sink threads wake the loop for a request that waits for its commit.
 ///
 /// `@unchecked Sendable`: `sources` and `running` are only touched on the loop thread; jobs and
 /// blocks cross threads through `queue` (a mutex) and the eventfd.

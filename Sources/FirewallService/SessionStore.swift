@@ -10,9 +10,8 @@ import FirewallSessions
 /// changes share one commit. The change's events travel with it and are published only once the
 /// ticket completes.
 ///
-/// Its executor is an `EventLoop`: the HTTP server's thread when it runs there, so a request that
-/// only reads is answered inside libmicrohttpd's callback with the state in hand
-/// (`FirewallService+Immediate.swift`); the state stays this actor's alone either way.
+/// Its executor is an `EventLoop`: the HTTP server's thread when it runs there, so a request's
+/// hop into the actor does not change threads; the state stays this actor's alone either way.
 actor SessionStore {
     /// The thread this actor runs on.
     nonisolated let loop: EventLoop

@@ -103,25 +103,11 @@ extension HTTPServer {
         }
         let request = context.takeRequest()
         let responder = self.responder
-        if let loop {
-            // On the loop, a request that needs no waiting is answered here and now.
-            if let response = responder.respondImmediately(to: request) {
-                context.phase = .answered
-                return queue(response, on: connection)
-            }
-            context.phase = .responding
-            MHD_suspend_connection(connection)
-            let suspended = SuspendedConnection(connection, loop: loop)
-            Task(executorPreference: loop) {
-                context.response = await responder.respond(to: request)
-                suspended.resume()
-            }
-            return .YES
-        }
         context.phase = .responding
         MHD_suspend_connection(connection)
-        let suspended = SuspendedConnection(connection)
-        Task {
+        let suspended = SuspendedConnection(connection, loop: loop)
+        // On the event loop the task runs on the same thread, right after this pass of MHD.
+        Task(executorPreference: loop) {
             context.response = await responder.respond(to: request)
             suspended.resume()
         }

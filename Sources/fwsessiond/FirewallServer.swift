@@ -69,7 +69,7 @@ struct FirewallServer: Service {
             sinks.append(dataPlane)
             traffic = dataPlane
         }
-        // One thread for libmicrohttpd and the state's actor: reads are answered in the callback.
+        // One thread for libmicrohttpd, the request tasks and the state's actor: no thread switch per request.
         let loop = EventLoop()
         let service = FirewallService(
             restoring: restored, sinks: sinks, traffic: traffic, settings: configuration.settings, logger: logger,

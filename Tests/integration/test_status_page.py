@@ -11,6 +11,18 @@ from conftest import FTP, REPO, wait_until
 ARTIFACTS = REPO / "test-artifacts"
 
 
+def fresh(read):
+    """read() again when what it found was replaced meanwhile: the page re-renders its tables and
+    totals on every refresh, so an element found just before one goes stale before it is read."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    for _ in range(50):
+        try:
+            return read()
+        except StaleElementReferenceException:
+            time.sleep(0.02)
+    return read()
+
+
 def browser():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
@@ -113,8 +125,8 @@ def test_status_page_shows_true_totals_says_how_much_it_shows_and_reaches_the_re
     driver = browser()
     try:
         driver.get(server.url("/ui"))
-        text = lambda element_id: driver.find_element("id", element_id).text
-        stat = lambda name: driver.find_element("css selector", f'[data-stat="{name}"]').text
+        text = lambda element_id: fresh(lambda: driver.find_element("id", element_id).text)
+        stat = lambda name: fresh(lambda: driver.find_element("css selector", f'[data-stat="{name}"]').text)
         wait_until(lambda: "of 3,005" in text("sessions-count"), timeout=20)
         assert text("sessions-count").startswith("showing 1–100 of 3,005")
         assert stat("sessions") == "sessions 3,005" and stat("binds") == "binds 2" and stat("pending") == "pending 2"
